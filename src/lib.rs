@@ -1,0 +1,13 @@
+//! simnet: the peer-to-peer protocol of `shared/seeds/networking-protocol.md`
+//! on real rust-libp2p, a deterministic simulated network to run it in, and a
+//! conformance harness around both.
+//!
+//! Modules, with dependencies pointing one way only:
+//!
+//! - [`protocol`]: the protocol itself (wire format, handshake, peer manager,
+//!   the libp2p behaviour and the [`protocol::Node`] that drives it). It knows
+//!   nothing of simulation.
+//! - [`demo`]: a built-in run of real nodes over 127.0.0.1 (`simnet demo`).
+
+pub mod demo;
+pub mod protocol;

@@ -1,0 +1,100 @@
+//! The composed libp2p behaviour: admission gate, handshake and instance
+//! request-response, gossipsub broadcast and identify.
+
+use std::time::Duration;
+
+use libp2p::{
+    gossipsub, identify, identity::Keypair, request_response, swarm::NetworkBehaviour,
+    StreamProtocol,
+};
+
+use super::{
+    codec::Codec,
+    config::NodeConfig,
+    gate::Gate,
+    peers::PeerBook,
+    wire::{HandshakeRequest, HandshakeResponse, InstanceMessageRequest, InstanceMessageResponse},
+};
+
+/// Stream protocol of the handshake.
+pub const HANDSHAKE_PROTOCOL: StreamProtocol = StreamProtocol::new("/simnet/handshake/1");
+/// Stream protocol of direct (instance) messages.
+pub const INSTANCE_PROTOCOL: StreamProtocol = StreamProtocol::new("/simnet/instance/1");
+/// Largest handshake frame: credentials are about 150 bytes.
+pub const MAX_HANDSHAKE_FRAME: u32 = 4096;
+
+/// The handshake's request-response behaviour.
+pub type Handshake = request_response::Behaviour<Codec<HandshakeRequest, HandshakeResponse>>;
+/// The instance messages' request-response behaviour.
+pub type Instance =
+    request_response::Behaviour<Codec<InstanceMessageRequest, InstanceMessageResponse>>;
+
+/// Everything a node's swarm runs. The gate comes first so that a refused
+/// connection never reaches the others.
+#[derive(NetworkBehaviour)]
+#[behaviour(prelude = "libp2p::swarm::derive_prelude")]
+pub struct Behaviour {
+    /// Bans and connection limits.
+    pub gate: Gate,
+    /// The mutual-authentication handshake.
+    pub handshake: Handshake,
+    /// Direct messages between verified peers.
+    pub instance: Instance,
+    /// Broadcast.
+    pub gossipsub: gossipsub::Behaviour,
+    /// Address and version exchange.
+    pub identify: identify::Behaviour,
+}
+
+/// Why the behaviour could not be built.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid gossipsub configuration: {0}")]
+pub struct BehaviourError(String);
+
+impl Behaviour {
+    /// Builds the behaviour for `config`.
+    pub fn new(keypair: &Keypair, config: &NodeConfig) -> Result<Self, BehaviourError> {
+        let handshake = request_response::Behaviour::with_codec(
+            Codec::new(MAX_HANDSHAKE_FRAME),
+            [(HANDSHAKE_PROTOCOL, request_response::ProtocolSupport::Full)],
+            // A little longer than the session timeout, so the session's own
+            // timer decides when a silent peer has failed.
+            request_response::Config::default()
+                .with_request_timeout(config.handshake_timeout + Duration::from_secs(5)),
+        );
+        let instance = request_response::Behaviour::with_codec(
+            Codec::new(config.max_message_size),
+            [(INSTANCE_PROTOCOL, request_response::ProtocolSupport::Full)],
+            request_response::Config::default().with_request_timeout(config.request_timeout),
+        );
+        let gossip = config.gossip;
+        let gossip_config = gossipsub::ConfigBuilder::default()
+            .heartbeat_interval(gossip.heartbeat)
+            .mesh_n_low(gossip.mesh_n_low)
+            .mesh_n(gossip.mesh_n)
+            .mesh_n_high(gossip.mesh_n_high)
+            .mesh_outbound_min(gossip.mesh_n_low.min(gossip.mesh_n / 2))
+            .validation_mode(gossipsub::ValidationMode::Strict)
+            .validate_messages()
+            // Room for the payload plus the signed envelope and control data.
+            .max_transmit_size(config.max_broadcast_size + 64 * 1024)
+            .build()
+            .map_err(|e| BehaviourError(e.to_string()))?;
+        let gossipsub = gossipsub::Behaviour::new(
+            gossipsub::MessageAuthenticity::Signed(keypair.clone()),
+            gossip_config,
+        )
+        .map_err(|e| BehaviourError(e.to_string()))?;
+        let identify = identify::Behaviour::new(
+            identify::Config::new(config.protocol_version.clone(), keypair.public())
+                .with_interval(Duration::from_secs(300)),
+        );
+        Ok(Self {
+            gate: Gate::new(PeerBook::new(config.limits, config.bans)),
+            handshake,
+            instance,
+            gossipsub,
+            identify,
+        })
+    }
+}

@@ -1,0 +1,240 @@
+//! Length-prefixed framing of [`super::wire`] types for libp2p `request_response`.
+//!
+//! A frame is a 4-byte big-endian length and a body. The length is checked
+//! against the codec's limit before any buffer is allocated, and the body is
+//! read with `take`, so a peer that claims a large frame and sends little costs
+//! only what it actually sent. Decode failures surface as `io::ErrorKind::InvalidData`
+//! wrapping a [`FrameError`], which the node counts as a malformed message.
+
+use std::{io, marker::PhantomData, sync::Arc};
+
+use futures::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use libp2p::StreamProtocol;
+use thiserror::Error;
+
+use super::wire::{DecodeError, Wire};
+
+/// Why a frame was refused.
+#[derive(Debug, Error)]
+pub enum FrameError {
+    /// The declared (or, when sending, actual) body length exceeds the limit.
+    #[error("frame of {len} bytes exceeds the limit of {max}")]
+    TooLarge {
+        /// Declared length.
+        len: u64,
+        /// Configured limit.
+        max: u64,
+    },
+    /// The body was not a valid message.
+    #[error("malformed message: {0}")]
+    Malformed(#[from] DecodeError),
+}
+
+impl FrameError {
+    /// Finds a frame error inside an I/O error produced by this codec.
+    pub fn find(err: &io::Error) -> Option<&FrameError> {
+        err.get_ref()?.downcast_ref::<FrameError>()
+    }
+}
+
+fn invalid(err: FrameError) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, err)
+}
+
+/// Reads one frame of at most `max` body bytes.
+pub async fn read_frame<T>(io: &mut T, max: u32) -> io::Result<Vec<u8>>
+where
+    T: AsyncRead + Unpin + Send,
+{
+    let mut len = [0u8; 4];
+    io.read_exact(&mut len).await?;
+    let len = u32::from_be_bytes(len);
+    if len > max {
+        return Err(invalid(FrameError::TooLarge {
+            len: len.into(),
+            max: max.into(),
+        }));
+    }
+    let mut body = Vec::new();
+    io.take(u64::from(len)).read_to_end(&mut body).await?;
+    if body.len() != len as usize {
+        return Err(io::ErrorKind::UnexpectedEof.into());
+    }
+    Ok(body)
+}
+
+/// Writes one frame, refusing bodies over `max` bytes.
+pub async fn write_frame<T>(io: &mut T, body: &[u8], max: u32) -> io::Result<()>
+where
+    T: AsyncWrite + Unpin + Send,
+{
+    let len = u32::try_from(body.len())
+        .ok()
+        .filter(|len| *len <= max)
+        .ok_or_else(|| {
+            invalid(FrameError::TooLarge {
+                len: body.len() as u64,
+                max: max.into(),
+            })
+        })?;
+    io.write_all(&len.to_be_bytes()).await?;
+    io.write_all(body).await?;
+    io.flush().await
+}
+
+async fn read_message<M: Wire, T>(io: &mut T, max: u32) -> io::Result<M>
+where
+    T: AsyncRead + Unpin + Send,
+{
+    let body = read_frame(io, max).await?;
+    M::decode(&body).map_err(|e| invalid(FrameError::Malformed(e)))
+}
+
+/// A `request_response` codec for one request type and one response type.
+///
+/// Requests are shared (`Arc`) so that a send which is retried after a lost
+/// connection does not copy its payload.
+pub struct Codec<Req, Resp> {
+    max_frame: u32,
+    _types: PhantomData<fn() -> (Req, Resp)>,
+}
+
+impl<Req, Resp> Codec<Req, Resp> {
+    /// A codec that refuses frames larger than `max_frame` bytes in both directions.
+    pub fn new(max_frame: u32) -> Self {
+        Self {
+            max_frame,
+            _types: PhantomData,
+        }
+    }
+}
+
+impl<Req, Resp> Clone for Codec<Req, Resp> {
+    fn clone(&self) -> Self {
+        Self::new(self.max_frame)
+    }
+}
+
+impl<Req, Resp> libp2p::request_response::Codec for Codec<Req, Resp>
+where
+    Req: Wire + Send + Sync + 'static,
+    Resp: Wire + Send + 'static,
+{
+    type Protocol = StreamProtocol;
+    type Request = Arc<Req>;
+    type Response = Resp;
+
+    async fn read_request<T>(&mut self, _: &StreamProtocol, io: &mut T) -> io::Result<Arc<Req>>
+    where
+        T: AsyncRead + Unpin + Send,
+    {
+        read_message::<Req, T>(io, self.max_frame)
+            .await
+            .map(Arc::new)
+    }
+
+    async fn read_response<T>(&mut self, _: &StreamProtocol, io: &mut T) -> io::Result<Resp>
+    where
+        T: AsyncRead + Unpin + Send,
+    {
+        read_message(io, self.max_frame).await
+    }
+
+    async fn write_request<T>(
+        &mut self,
+        _: &StreamProtocol,
+        io: &mut T,
+        req: Arc<Req>,
+    ) -> io::Result<()>
+    where
+        T: AsyncWrite + Unpin + Send,
+    {
+        write_frame(io, &req.to_bytes(), self.max_frame).await?;
+        io.close().await
+    }
+
+    async fn write_response<T>(
+        &mut self,
+        _: &StreamProtocol,
+        io: &mut T,
+        resp: Resp,
+    ) -> io::Result<()>
+    where
+        T: AsyncWrite + Unpin + Send,
+    {
+        write_frame(io, &resp.to_bytes(), self.max_frame).await?;
+        io.close().await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use futures::{executor::block_on, io::Cursor};
+
+    use super::*;
+    use crate::protocol::wire::InstanceMessageRequest;
+
+    fn frame(len: u32, body: &[u8]) -> Cursor<Vec<u8>> {
+        let mut bytes = len.to_be_bytes().to_vec();
+        bytes.extend_from_slice(body);
+        Cursor::new(bytes)
+    }
+
+    #[test]
+    fn oversized_length_is_refused_before_reading() {
+        let err = block_on(read_frame(&mut frame(u32::MAX, b""), 1024)).unwrap_err();
+        assert!(matches!(
+            FrameError::find(&err),
+            Some(FrameError::TooLarge {
+                len: 4_294_967_295,
+                max: 1024
+            })
+        ));
+    }
+
+    #[test]
+    fn short_body_is_unexpected_eof() {
+        let err = block_on(read_frame(&mut frame(100, b"only ten b"), 1024)).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::UnexpectedEof);
+    }
+
+    #[test]
+    fn truncated_length_prefix_is_eof() {
+        let err = block_on(read_frame(&mut Cursor::new(vec![0, 0]), 1024)).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::UnexpectedEof);
+    }
+
+    #[test]
+    fn garbage_body_is_malformed() {
+        let err = block_on(read_message::<InstanceMessageRequest, _>(
+            &mut frame(3, b"\xff\x00\x01"),
+            64,
+        ))
+        .unwrap_err();
+        assert!(matches!(
+            FrameError::find(&err),
+            Some(FrameError::Malformed(DecodeError::UnknownTag(0xff)))
+        ));
+    }
+
+    #[test]
+    fn write_refuses_oversized_bodies_and_round_trips_others() {
+        let mut out = Cursor::new(Vec::new());
+        let err = block_on(write_frame(&mut out, &[0; 65], 64)).unwrap_err();
+        assert!(matches!(
+            FrameError::find(&err),
+            Some(FrameError::TooLarge { len: 65, .. })
+        ));
+        assert!(out.get_ref().is_empty());
+
+        let req = InstanceMessageRequest {
+            protocol: "echo".into(),
+            payload: vec![1, 2, 3],
+            metadata: None,
+        };
+        block_on(write_frame(&mut out, &req.to_bytes(), 64)).unwrap();
+        out.set_position(0);
+        let back: InstanceMessageRequest = block_on(read_message(&mut out, 64)).unwrap();
+        assert_eq!(back, req);
+    }
+}

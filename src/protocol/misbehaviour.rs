@@ -1,0 +1,30 @@
+//! Deliberate protocol violations, so that adversarial peers in tests and
+//! scenarios run the real node with exactly one fault.
+//!
+//! An honest node uses [`Misbehaviour::None`]. Each other variant changes one
+//! thing the node does and nothing else, so a scenario that uses it shows how
+//! honest peers react to that one fault.
+
+use std::time::Duration;
+
+use super::wire::HandshakeRequest;
+
+/// One deliberate fault.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum Misbehaviour {
+    /// Follow the protocol.
+    #[default]
+    None,
+    /// Present handshake signatures with a flipped bit.
+    ForgeSignature,
+    /// Present these captured credentials (someone else's handshake) instead of
+    /// our own, in requests and in responses.
+    Replay(HandshakeRequest),
+    /// Sign handshakes with a timestamp this far in the past.
+    StaleTimestamp(Duration),
+    /// Never send a handshake request and never answer one.
+    SilentHandshake,
+    /// Never handshake (like `SilentHandshake`) and send direct messages to
+    /// peers anyway, as if they were verified.
+    SkipHandshake,
+}

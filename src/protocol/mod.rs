@@ -1,0 +1,37 @@
+//! The networking protocol of `shared/seeds/networking-protocol.md` on
+//! rust-libp2p. It knows nothing of simulation: a [`node::Node`] runs over
+//! whatever transport it is given and reads time only through tokio and the
+//! system clock.
+//!
+//! Layers, bottom-up: [`wire`] (messages and their bytes) → [`codec`] (framing
+//! with size limits) → [`handshake`] (signing, verification, the per-peer state
+//! machine) and [`peers`] (bans, limits) → [`gate`] and [`behaviour`] (libp2p
+//! behaviours) → [`node`] (the event loop) driven through [`control`].
+
+pub mod behaviour;
+pub mod codec;
+pub mod codes;
+pub mod config;
+pub mod control;
+pub mod event;
+pub mod gate;
+pub mod handshake;
+pub mod keys;
+pub mod misbehaviour;
+pub mod node;
+pub mod peers;
+pub mod sends;
+pub mod transport;
+pub mod version;
+pub mod wire;
+
+pub use config::{NodeConfig, Responder, PROTOCOL_VERSION};
+pub use control::{CommandError, Control, NodeHandle, NodeState};
+pub use event::{Event, InboundId, SendError, SendFailure, SendId};
+pub use handshake::{HandshakeFailure, HandshakeState};
+pub use keys::NodeKeys;
+pub use misbehaviour::Misbehaviour;
+pub use node::{Node, NodeError};
+pub use wire::{
+    HandshakeRequest, HandshakeResponse, InstanceMessageRequest, InstanceMessageResponse,
+};

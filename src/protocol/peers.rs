@@ -1,0 +1,407 @@
+//! Bans, handshake-failure counts and connection counts: the peer manager's
+//! bookkeeping, kept pure so its rules are unit-tested without a network.
+//!
+//! Maps are ordered by peer id so that anything listed from here (node state,
+//! traces) comes out in the same order in every run.
+
+use std::{collections::BTreeMap, time::Duration};
+
+use libp2p::PeerId;
+use serde::Serialize;
+use thiserror::Error;
+use tokio::time::Instant;
+
+/// Which side opened a connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    /// The remote dialed us.
+    Inbound,
+    /// We dialed the remote.
+    Outbound,
+}
+
+/// Connection limits. A connection that would exceed one is refused with a
+/// [`Refusal`] naming the limit.
+///
+/// ## Default values
+/// - `max_inbound`: 64
+/// - `max_outbound`: 64
+/// - `max_per_peer`: 2 (two, so that a simultaneous dial, which briefly makes one
+///   connection in each direction, is not refused on both sides at once)
+/// - `max_total`: 128
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Limits {
+    /// Established inbound connections.
+    pub max_inbound: u32,
+    /// Established outbound connections.
+    pub max_outbound: u32,
+    /// Established connections to one peer, both directions together.
+    pub max_per_peer: u32,
+    /// Established connections overall.
+    pub max_total: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_inbound: 64,
+            max_outbound: 64,
+            max_per_peer: 2,
+            max_total: 128,
+        }
+    }
+}
+
+/// Why a connection was refused. Carried inside libp2p's `ConnectionDenied`.
+#[derive(Clone, Debug, Error, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "rule")]
+pub enum Refusal {
+    /// The peer is banned.
+    #[error("peer is banned: {reason}")]
+    Banned {
+        /// Why it was banned.
+        reason: String,
+    },
+    /// Too many inbound connections.
+    #[error("inbound connection limit {limit} reached")]
+    InboundLimit {
+        /// The limit.
+        limit: u32,
+    },
+    /// Too many outbound connections.
+    #[error("outbound connection limit {limit} reached")]
+    OutboundLimit {
+        /// The limit.
+        limit: u32,
+    },
+    /// Too many connections to this peer.
+    #[error("per-peer connection limit {limit} reached")]
+    PerPeerLimit {
+        /// The limit.
+        limit: u32,
+    },
+    /// Too many connections overall.
+    #[error("total connection limit {limit} reached")]
+    TotalLimit {
+        /// The limit.
+        limit: u32,
+    },
+}
+
+/// A ban on one peer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Ban {
+    /// Why.
+    pub reason: String,
+    /// When it lapses; `None` is permanent until an explicit unban.
+    pub until: Option<Instant>,
+}
+
+impl Ban {
+    fn active_at(&self, now: Instant) -> bool {
+        self.until.is_none_or(|until| now < until)
+    }
+}
+
+/// When repeated handshake failures turn into a ban.
+///
+/// ## Default values
+/// - `threshold`: 3 failures that count toward a ban
+/// - `duration`: 300 s
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BanPolicy {
+    /// Failures (see `HandshakeFailure::counts_toward_ban`) before a ban.
+    pub threshold: u32,
+    /// How long the automatic ban lasts.
+    pub duration: Duration,
+}
+
+impl Default for BanPolicy {
+    fn default() -> Self {
+        Self {
+            threshold: 3,
+            duration: Duration::from_secs(300),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default)]
+struct Counts {
+    inbound: u32,
+    outbound: u32,
+}
+
+impl Counts {
+    fn total(self) -> u32 {
+        self.inbound + self.outbound
+    }
+
+    fn get_mut(&mut self, direction: Direction) -> &mut u32 {
+        match direction {
+            Direction::Inbound => &mut self.inbound,
+            Direction::Outbound => &mut self.outbound,
+        }
+    }
+}
+
+/// The peer manager's state.
+#[derive(Debug)]
+pub struct PeerBook {
+    limits: Limits,
+    ban_policy: BanPolicy,
+    bans: BTreeMap<PeerId, Ban>,
+    failures: BTreeMap<PeerId, u32>,
+    per_peer: BTreeMap<PeerId, Counts>,
+    all: Counts,
+}
+
+impl PeerBook {
+    /// An empty book enforcing `limits` and `ban_policy`.
+    pub fn new(limits: Limits, ban_policy: BanPolicy) -> Self {
+        Self {
+            limits,
+            ban_policy,
+            bans: BTreeMap::new(),
+            failures: BTreeMap::new(),
+            per_peer: BTreeMap::new(),
+            all: Counts::default(),
+        }
+    }
+
+    /// The active ban on `peer`, if any. An expired ban is not active, whether
+    /// or not [`Self::take_expired`] has removed it yet.
+    pub fn ban_of(&self, peer: &PeerId, now: Instant) -> Option<&Ban> {
+        self.bans.get(peer).filter(|ban| ban.active_at(now))
+    }
+
+    /// Bans `peer` (replacing any earlier ban) and clears its failure count.
+    pub fn ban(&mut self, peer: PeerId, reason: String, until: Option<Instant>) {
+        self.failures.remove(&peer);
+        self.bans.insert(peer, Ban { reason, until });
+    }
+
+    /// Lifts a ban; returns whether there was one.
+    pub fn unban(&mut self, peer: &PeerId) -> bool {
+        self.bans.remove(peer).is_some()
+    }
+
+    /// Removes and returns the peers whose bans have lapsed by `now`.
+    pub fn take_expired(&mut self, now: Instant) -> Vec<PeerId> {
+        let expired: Vec<PeerId> = self
+            .bans
+            .iter()
+            .filter(|(_, ban)| !ban.active_at(now))
+            .map(|(peer, _)| *peer)
+            .collect();
+        for peer in &expired {
+            self.bans.remove(peer);
+        }
+        expired
+    }
+
+    /// The earliest moment a ban lapses.
+    pub fn next_expiry(&self) -> Option<Instant> {
+        self.bans.values().filter_map(|ban| ban.until).min()
+    }
+
+    /// Active bans, by peer.
+    pub fn bans(&self) -> impl Iterator<Item = (&PeerId, &Ban)> {
+        self.bans.iter()
+    }
+
+    /// Counts one ban-worthy handshake failure. When the count reaches the
+    /// threshold, bans the peer and returns the new ban.
+    pub fn record_failure(&mut self, peer: PeerId, now: Instant) -> Option<Ban> {
+        let count = self.failures.entry(peer).or_default();
+        *count += 1;
+        if *count < self.ban_policy.threshold {
+            return None;
+        }
+        let ban = Ban {
+            reason: format!("{count} failed handshakes"),
+            until: Some(now + self.ban_policy.duration),
+        };
+        self.ban(peer, ban.reason.clone(), ban.until);
+        Some(ban)
+    }
+
+    /// Failures counted toward a ban for `peer` so far.
+    pub fn failures(&self, peer: &PeerId) -> u32 {
+        self.failures.get(peer).copied().unwrap_or(0)
+    }
+
+    /// Whether a new connection with `peer` in `direction` may be established.
+    pub fn admit(&self, peer: &PeerId, direction: Direction, now: Instant) -> Result<(), Refusal> {
+        if let Some(ban) = self.ban_of(peer, now) {
+            return Err(Refusal::Banned {
+                reason: ban.reason.clone(),
+            });
+        }
+        let limits = self.limits;
+        let (count, limit, refusal): (u32, u32, fn(u32) -> Refusal) = match direction {
+            Direction::Inbound => (self.all.inbound, limits.max_inbound, |limit| {
+                Refusal::InboundLimit { limit }
+            }),
+            Direction::Outbound => (self.all.outbound, limits.max_outbound, |limit| {
+                Refusal::OutboundLimit { limit }
+            }),
+        };
+        if count >= limit {
+            return Err(refusal(limit));
+        }
+        if self.all.total() >= limits.max_total {
+            return Err(Refusal::TotalLimit {
+                limit: limits.max_total,
+            });
+        }
+        let peer_count = self.per_peer.get(peer).map_or(0, |c| c.total());
+        if peer_count >= limits.max_per_peer {
+            return Err(Refusal::PerPeerLimit {
+                limit: limits.max_per_peer,
+            });
+        }
+        Ok(())
+    }
+
+    /// Records an established connection.
+    pub fn opened(&mut self, peer: PeerId, direction: Direction) {
+        *self.per_peer.entry(peer).or_default().get_mut(direction) += 1;
+        *self.all.get_mut(direction) += 1;
+    }
+
+    /// Records a closed connection.
+    pub fn closed(&mut self, peer: &PeerId, direction: Direction) {
+        if let Some(counts) = self.per_peer.get_mut(peer) {
+            let n = counts.get_mut(direction);
+            *n = n.saturating_sub(1);
+            if counts.total() == 0 {
+                self.per_peer.remove(peer);
+            }
+        }
+        let n = self.all.get_mut(direction);
+        *n = n.saturating_sub(1);
+    }
+
+    /// Established connections with `peer`.
+    pub fn connections_with(&self, peer: &PeerId) -> u32 {
+        self.per_peer.get(peer).map_or(0, |c| c.total())
+    }
+
+    /// Established (inbound, outbound) connections overall.
+    pub fn connection_counts(&self) -> (u32, u32) {
+        (self.all.inbound, self.all.outbound)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use libp2p::identity::Keypair;
+
+    use super::*;
+
+    fn peer() -> PeerId {
+        Keypair::generate_ed25519().public().to_peer_id()
+    }
+
+    fn book(limits: Limits) -> PeerBook {
+        PeerBook::new(limits, BanPolicy::default())
+    }
+
+    #[test]
+    fn ban_refuses_then_expires() {
+        let mut b = book(Limits::default());
+        let p = peer();
+        let t0 = Instant::now();
+        b.ban(p, "test".into(), Some(t0 + Duration::from_secs(10)));
+        assert_eq!(
+            b.admit(&p, Direction::Inbound, t0),
+            Err(Refusal::Banned {
+                reason: "test".into()
+            })
+        );
+        assert!(b.take_expired(t0 + Duration::from_secs(9)).is_empty());
+        // Expired but not yet swept: already admitted.
+        assert_eq!(
+            b.admit(&p, Direction::Inbound, t0 + Duration::from_secs(10)),
+            Ok(())
+        );
+        assert_eq!(b.take_expired(t0 + Duration::from_secs(10)), vec![p]);
+        assert!(b.ban_of(&p, t0).is_none());
+    }
+
+    #[test]
+    fn permanent_ban_until_unban() {
+        let mut b = book(Limits::default());
+        let p = peer();
+        let t0 = Instant::now();
+        b.ban(p, "manual".into(), None);
+        assert!(b
+            .take_expired(t0 + Duration::from_secs(1_000_000))
+            .is_empty());
+        assert!(b.admit(&p, Direction::Outbound, t0).is_err());
+        assert!(b.unban(&p));
+        assert!(b.admit(&p, Direction::Outbound, t0).is_ok());
+    }
+
+    #[test]
+    fn third_failure_bans_for_the_policy_duration() {
+        let mut b = book(Limits::default());
+        let p = peer();
+        let t0 = Instant::now();
+        assert_eq!(b.record_failure(p, t0), None);
+        assert_eq!(b.record_failure(p, t0), None);
+        let ban = b
+            .record_failure(p, t0)
+            .expect("banned on the third failure");
+        assert_eq!(ban.until, Some(t0 + Duration::from_secs(300)));
+        assert_eq!(b.failures(&p), 0, "count resets once banned");
+        assert!(b.ban_of(&p, t0).is_some());
+    }
+
+    #[test]
+    fn limits_are_enforced_per_direction_peer_and_total() {
+        let limits = Limits {
+            max_inbound: 2,
+            max_outbound: 1,
+            max_per_peer: 1,
+            max_total: 3,
+        };
+        let mut b = book(limits);
+        let t0 = Instant::now();
+        let (p1, p2, p3, p4) = (peer(), peer(), peer(), peer());
+        b.opened(p1, Direction::Inbound);
+        assert_eq!(
+            b.admit(&p1, Direction::Outbound, t0),
+            Err(Refusal::PerPeerLimit { limit: 1 })
+        );
+        b.opened(p2, Direction::Inbound);
+        assert_eq!(
+            b.admit(&p3, Direction::Inbound, t0),
+            Err(Refusal::InboundLimit { limit: 2 })
+        );
+        b.opened(p3, Direction::Outbound);
+        assert_eq!(
+            b.admit(&p4, Direction::Outbound, t0),
+            Err(Refusal::OutboundLimit { limit: 1 })
+        );
+        b.closed(&p1, Direction::Inbound);
+        assert_eq!(b.admit(&p4, Direction::Inbound, t0), Ok(()));
+        assert_eq!(b.connections_with(&p1), 0);
+        assert_eq!(b.connection_counts(), (1, 1));
+    }
+
+    #[test]
+    fn total_limit() {
+        let limits = Limits {
+            max_total: 1,
+            ..Limits::default()
+        };
+        let mut b = book(limits);
+        b.opened(peer(), Direction::Inbound);
+        assert_eq!(
+            b.admit(&peer(), Direction::Outbound, Instant::now()),
+            Err(Refusal::TotalLimit { limit: 1 })
+        );
+    }
+}

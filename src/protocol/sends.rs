@@ -1,0 +1,221 @@
+//! Bookkeeping for direct sends: which attempt is in flight, which sends wait
+//! for their peer to verify again, when to redial and when to give up.
+//!
+//! "Guaranteed delivery attempt": a send that loses its connection is kept and
+//! re-sent once the peer is verified again, until its deadline. Every accepted
+//! send leaves this table exactly once, through [`Sends::complete`],
+//! [`Sends::expired`], [`Sends::remove_peer`] or [`Sends::drain`], and the
+//! node reports exactly one outcome for each.
+
+use std::{
+    collections::{BTreeMap, HashMap},
+    sync::Arc,
+    time::Duration,
+};
+
+use libp2p::{request_response::OutboundRequestId, PeerId};
+use tokio::time::Instant;
+
+use super::{event::SendId, wire::InstanceMessageRequest};
+
+/// Longest wait between redials of a peer that pending sends need.
+pub const MAX_REDIAL_BACKOFF: Duration = Duration::from_secs(8);
+
+/// One accepted send.
+#[derive(Debug, Clone)]
+pub struct PendingSend {
+    /// Destination.
+    pub peer: PeerId,
+    /// The request, shared with in-flight attempts.
+    pub request: Arc<InstanceMessageRequest>,
+    /// When retrying stops.
+    pub deadline: Instant,
+    /// Attempts handed to the transport so far.
+    pub attempts: u32,
+    /// The attempt currently in flight, if any.
+    pub in_flight: Option<OutboundRequestId>,
+    /// Why the last attempt failed.
+    pub last_error: String,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Redial {
+    at: Instant,
+    backoff: Duration,
+}
+
+/// All pending sends of one node.
+#[derive(Debug, Default)]
+pub struct Sends {
+    pending: BTreeMap<SendId, PendingSend>,
+    by_request: HashMap<OutboundRequestId, SendId>,
+    redials: BTreeMap<PeerId, Redial>,
+}
+
+impl Sends {
+    /// Registers a new send whose first attempt is `request_id`.
+    pub fn start(
+        &mut self,
+        id: SendId,
+        peer: PeerId,
+        request: Arc<InstanceMessageRequest>,
+        deadline: Instant,
+        request_id: OutboundRequestId,
+    ) {
+        self.pending.insert(
+            id,
+            PendingSend {
+                peer,
+                request,
+                deadline,
+                attempts: 1,
+                in_flight: Some(request_id),
+                last_error: String::new(),
+            },
+        );
+        self.by_request.insert(request_id, id);
+    }
+
+    /// Records another attempt of a waiting send.
+    pub fn retried(&mut self, id: SendId, request_id: OutboundRequestId) {
+        if let Some(send) = self.pending.get_mut(&id) {
+            send.attempts += 1;
+            send.in_flight = Some(request_id);
+            self.by_request.insert(request_id, id);
+        }
+    }
+
+    /// Whether `request_id` is an attempt of a send.
+    pub fn owns(&self, request_id: &OutboundRequestId) -> bool {
+        self.by_request.contains_key(request_id)
+    }
+
+    /// Removes the send whose attempt `request_id` finished for good.
+    pub fn complete(&mut self, request_id: &OutboundRequestId) -> Option<(SendId, PendingSend)> {
+        let id = self.by_request.remove(request_id)?;
+        self.pending.remove(&id).map(|send| (id, send))
+    }
+
+    /// Marks the attempt `request_id` as lost; the send waits for its peer.
+    pub fn interrupted(
+        &mut self,
+        request_id: &OutboundRequestId,
+        error: String,
+    ) -> Option<(SendId, &PendingSend)> {
+        let id = self.by_request.remove(request_id)?;
+        let send = self.pending.get_mut(&id)?;
+        send.in_flight = None;
+        send.last_error = error;
+        Some((id, send))
+    }
+
+    /// Sends to `peer` waiting for an attempt, in send order.
+    pub fn waiting_for(&self, peer: &PeerId) -> Vec<(SendId, Arc<InstanceMessageRequest>)> {
+        self.pending
+            .iter()
+            .filter(|(_, s)| s.peer == *peer && s.in_flight.is_none())
+            .map(|(id, s)| (*id, s.request.clone()))
+            .collect()
+    }
+
+    /// Removes waiting sends whose deadline has passed. Sends with an attempt
+    /// in flight finish through that attempt (its own timeout bounds it).
+    pub fn expired(&mut self, now: Instant) -> Vec<(SendId, PendingSend)> {
+        let ids: Vec<SendId> = self
+            .pending
+            .iter()
+            .filter(|(_, s)| s.in_flight.is_none() && now >= s.deadline)
+            .map(|(id, _)| *id)
+            .collect();
+        let expired: Vec<_> = ids
+            .into_iter()
+            .filter_map(|id| self.pending.remove(&id).map(|s| (id, s)))
+            .collect();
+        self.forget_idle_redials();
+        expired
+    }
+
+    /// Removes every send to `peer` (for example when it is banned).
+    pub fn remove_peer(&mut self, peer: &PeerId) -> Vec<(SendId, PendingSend)> {
+        let ids: Vec<SendId> = self
+            .pending
+            .iter()
+            .filter(|(_, s)| s.peer == *peer)
+            .map(|(id, _)| *id)
+            .collect();
+        let removed: Vec<_> = ids
+            .into_iter()
+            .filter_map(|id| self.pending.remove(&id).map(|s| (id, s)))
+            .collect();
+        for (_, send) in &removed {
+            if let Some(request_id) = send.in_flight {
+                self.by_request.remove(&request_id);
+            }
+        }
+        self.redials.remove(peer);
+        removed
+    }
+
+    /// Removes every send (node shutdown).
+    pub fn drain(&mut self) -> Vec<(SendId, PendingSend)> {
+        self.by_request.clear();
+        self.redials.clear();
+        std::mem::take(&mut self.pending).into_iter().collect()
+    }
+
+    /// Pending sends.
+    pub fn len(&self) -> usize {
+        self.pending.len()
+    }
+
+    /// Whether no send is pending.
+    pub fn is_empty(&self) -> bool {
+        self.pending.is_empty()
+    }
+
+    /// Schedules a redial of `peer` unless one is scheduled already.
+    pub fn schedule_redial(&mut self, peer: PeerId, now: Instant, initial: Duration) {
+        self.redials.entry(peer).or_insert(Redial {
+            at: now + initial,
+            backoff: initial,
+        });
+    }
+
+    /// Stops redialing `peer` (it is connected again).
+    pub fn cancel_redial(&mut self, peer: &PeerId) {
+        self.redials.remove(peer);
+    }
+
+    /// Peers due for a redial at `now`; each is rescheduled with doubled backoff.
+    pub fn due_redials(&mut self, now: Instant) -> Vec<PeerId> {
+        let mut due = Vec::new();
+        for (peer, redial) in self.redials.iter_mut() {
+            if now >= redial.at {
+                redial.backoff = (redial.backoff * 2).min(MAX_REDIAL_BACKOFF);
+                redial.at = now + redial.backoff;
+                due.push(*peer);
+            }
+        }
+        due
+    }
+
+    fn forget_idle_redials(&mut self) {
+        let pending = &self.pending;
+        self.redials.retain(|peer, _| {
+            pending
+                .values()
+                .any(|s| s.peer == *peer && s.in_flight.is_none())
+        });
+    }
+
+    /// The earliest moment something here needs attention.
+    pub fn next_wakeup(&self) -> Option<Instant> {
+        let deadlines = self
+            .pending
+            .values()
+            .filter(|s| s.in_flight.is_none())
+            .map(|s| s.deadline);
+        let redials = self.redials.values().map(|r| r.at);
+        deadlines.chain(redials).min()
+    }
+}

@@ -1,0 +1,177 @@
+//! Bans, automatic bans after repeated failures, and connection limits.
+
+use std::time::Duration;
+
+use simnet::protocol::{
+    peers::{Limits, Refusal},
+    Event, HandshakeState, Misbehaviour, NodeConfig,
+};
+
+use crate::util::{connect, LoopbackNode};
+
+#[tokio::test]
+async fn banned_peer_is_disconnected_refused_and_readmitted_after_expiry() {
+    let mut a = LoopbackNode::start(NodeConfig::default()).await;
+    let mut b = LoopbackNode::start(NodeConfig::default()).await;
+    connect(&mut a, &mut b).await;
+
+    let ban = Duration::from_millis(1200);
+    b.handle
+        .ban(a.peer_id(), "test ban", Some(ban))
+        .await
+        .unwrap();
+    let peer = a.peer_id();
+    b.wait_for(
+        "the banned peer's connection to close",
+        |e| matches!(e, Event::ConnectionClosed { peer: p, remaining: 0, .. } if *p == peer),
+    )
+    .await;
+
+    // While banned, a new connection is refused.
+    a.handle.dial(b.address.clone()).await.unwrap();
+    let refused = b
+        .wait_for("the refusal", |e| {
+            matches!(e, Event::ConnectionRefused { .. })
+        })
+        .await;
+    assert_eq!(
+        refused,
+        Event::ConnectionRefused {
+            peer: Some(a.peer_id()),
+            direction: simnet::protocol::peers::Direction::Inbound,
+            reason: Refusal::Banned {
+                reason: "test ban".into()
+            },
+        }
+    );
+
+    // The ban lapses by itself and the peer may verify again.
+    b.wait_for(
+        "the ban to lapse",
+        |e| matches!(e, Event::Unbanned { peer: p, expired: true } if *p == peer),
+    )
+    .await;
+    assert!(b.handle.state().await.unwrap().bans.is_empty());
+    connect(&mut a, &mut b).await;
+}
+
+#[tokio::test]
+async fn repeated_invalid_handshakes_lead_to_a_ban() {
+    let mut honest = LoopbackNode::start(NodeConfig::default()).await;
+    let forger = LoopbackNode::start(NodeConfig {
+        misbehaviour: Misbehaviour::ForgeSignature,
+        ..NodeConfig::default()
+    })
+    .await;
+    let peer = forger.peer_id();
+    for attempt in 1..=3 {
+        forger.handle.dial(honest.address.clone()).await.unwrap();
+        honest.wait_handshake(peer, HandshakeState::Failed).await;
+        honest
+            .wait_for("the connection to close", |e| {
+                matches!(e, Event::ConnectionClosed { peer: p, remaining: 0, .. } if *p == peer)
+            })
+            .await;
+        let banned = honest
+            .handle
+            .state()
+            .await
+            .unwrap()
+            .bans
+            .contains_key(&peer);
+        assert_eq!(banned, attempt == 3, "attempt {attempt}");
+    }
+    let ban = honest
+        .seen
+        .iter()
+        .find(|e| matches!(e, Event::Banned { .. }))
+        .cloned();
+    assert_eq!(
+        ban,
+        Some(Event::Banned {
+            peer,
+            reason: "3 failed handshakes".into(),
+            duration: Some(Duration::from_secs(300)),
+        })
+    );
+    forger.handle.dial(honest.address.clone()).await.unwrap();
+    honest
+        .wait_for("the refusal", |e| {
+            matches!(
+                e,
+                Event::ConnectionRefused {
+                    reason: Refusal::Banned { .. },
+                    ..
+                }
+            )
+        })
+        .await;
+}
+
+#[tokio::test]
+async fn inbound_connection_limit_is_enforced() {
+    let mut limited = LoopbackNode::start(NodeConfig {
+        limits: Limits {
+            max_inbound: 1,
+            ..Limits::default()
+        },
+        ..NodeConfig::default()
+    })
+    .await;
+    let mut first = LoopbackNode::start(NodeConfig::default()).await;
+    let second = LoopbackNode::start(NodeConfig::default()).await;
+    connect(&mut first, &mut limited).await;
+    second.handle.dial(limited.address.clone()).await.unwrap();
+    let refused = limited
+        .wait_for("the refusal", |e| {
+            matches!(e, Event::ConnectionRefused { .. })
+        })
+        .await;
+    assert_eq!(
+        refused,
+        Event::ConnectionRefused {
+            peer: Some(second.peer_id()),
+            direction: simnet::protocol::peers::Direction::Inbound,
+            reason: Refusal::InboundLimit { limit: 1 },
+        }
+    );
+    let state = limited.handle.state().await.unwrap();
+    assert_eq!(state.verified_peers(), [first.peer_id()]);
+    assert_eq!(state.counters.refused_connections, 1);
+}
+
+#[tokio::test]
+async fn per_peer_limit_is_enforced() {
+    let mut limited = LoopbackNode::start(NodeConfig {
+        limits: Limits {
+            max_per_peer: 1,
+            ..Limits::default()
+        },
+        ..NodeConfig::default()
+    })
+    .await;
+    let mut other = LoopbackNode::start(NodeConfig::default()).await;
+    connect(&mut other, &mut limited).await;
+    // A second connection from the same peer exceeds the per-peer limit.
+    other.handle.dial(limited.address.clone()).await.unwrap();
+    let refused = limited
+        .wait_for("the refusal", |e| {
+            matches!(e, Event::ConnectionRefused { .. })
+        })
+        .await;
+    assert!(
+        matches!(
+            refused,
+            Event::ConnectionRefused {
+                reason: Refusal::PerPeerLimit { limit: 1 },
+                ..
+            }
+        ),
+        "{refused:?}"
+    );
+    // The first session is unaffected.
+    assert_eq!(
+        limited.handle.state().await.unwrap().verified_peers(),
+        [other.peer_id()]
+    );
+}

@@ -1,0 +1,5 @@
+//! simnet's integration tests: one test binary (linking libp2p once keeps
+//! builds fast on two cores), with one module per topic.
+
+mod loopback;
+mod util;
