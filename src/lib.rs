@@ -7,7 +7,9 @@
 //! - [`protocol`]: the protocol itself (wire format, handshake, peer manager,
 //!   the libp2p behaviour and the [`protocol::Node`] that drives it). It knows
 //!   nothing of simulation.
+//! - [`sim`]: the deterministic simulated network the same nodes run in.
 //! - [`demo`]: a built-in run of real nodes over 127.0.0.1 (`simnet demo`).
 
 pub mod demo;
 pub mod protocol;
+pub mod sim;

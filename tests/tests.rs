@@ -2,4 +2,5 @@
 //! builds fast on two cores), with one module per topic.
 
 mod loopback;
+mod sim;
 mod util;

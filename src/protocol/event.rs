@@ -24,11 +24,7 @@ pub struct InboundId(pub u64);
 /// Why a send ended without a response.
 #[derive(Clone, Debug, thiserror::Error, PartialEq, Eq)]
 pub enum SendFailure {
-    /// No response within the request timeout. It is not known whether the
-    /// request reached the remote application. Not retried.
-    #[error("no response within the request timeout")]
-    Timeout,
-    /// The send kept losing its connection (or could not redial) until its
+    /// Every attempt lost its connection or went unanswered until the send's
     /// deadline. It is not known whether an earlier attempt was received.
     #[error("deadline passed after {attempts} attempts; last error: {last_error}")]
     DeadlineExceeded {

@@ -160,6 +160,15 @@ impl Node {
         self.local
     }
 
+    /// Starts listening on `address`, before or while the node runs. The bound
+    /// address arrives as [`Event::Listening`].
+    pub fn listen_on(&mut self, address: Multiaddr) -> Result<(), CommandError> {
+        self.swarm
+            .listen_on(address)
+            .map(drop)
+            .map_err(|e| CommandError::Transport(e.to_string()))
+    }
+
     /// Runs the node until [`Control::shutdown`] or until every `Control` is dropped.
     pub async fn run(mut self) {
         let mut timer: std::pin::Pin<Box<Sleep>> = Box::pin(tokio::time::sleep_until(far_future()));
@@ -238,12 +247,7 @@ impl Node {
     fn on_command(&mut self, command: Command) {
         match command {
             Command::Listen(address, reply) => {
-                let result = self
-                    .swarm
-                    .listen_on(address)
-                    .map(drop)
-                    .map_err(|e| CommandError::Transport(e.to_string()));
-                let _ = reply.send(result);
+                let _ = reply.send(self.listen_on(address));
             }
             Command::Dial(address, reply) => {
                 let result = self
@@ -850,7 +854,9 @@ impl Node {
 
     fn on_handshake_outbound_failure(&mut self, peer: PeerId, error: OutboundFailure) {
         let failure = match &error {
-            OutboundFailure::Timeout => HandshakeFailure::Timeout,
+            // libp2p also reports a stream that could not even be opened (10 s)
+            // as a timeout; the session's own deadline decides when it failed.
+            OutboundFailure::Timeout => return self.retry_handshake_if_connected(peer),
             OutboundFailure::UnsupportedProtocols => HandshakeFailure::UnsupportedProtocol,
             OutboundFailure::Io(e) => match FrameError::find(e) {
                 Some(frame) => {
@@ -982,12 +988,18 @@ impl Node {
             return;
         }
         let terminal = match &error {
-            OutboundFailure::Timeout => Some(SendFailure::Timeout),
             OutboundFailure::UnsupportedProtocols => Some(SendFailure::UnsupportedProtocol),
             OutboundFailure::Io(e) => FrameError::find(e).map(|f| {
                 self.counters.malformed += 1;
                 SendFailure::MalformedResponse(f.to_string())
             }),
+            OutboundFailure::Timeout => {
+                // No answer in time: the connection is suspect (a peer that
+                // stalled, a link that lost data). Close it, so the retry below
+                // runs over a fresh, re-verified connection.
+                let _ = self.swarm.disconnect_peer_id(peer);
+                None
+            }
             OutboundFailure::ConnectionClosed | OutboundFailure::DialFailure => None,
         };
         if let Some(failure) = terminal {

@@ -1,8 +1,10 @@
 //! Bookkeeping for direct sends: which attempt is in flight, which sends wait
 //! for their peer to verify again, when to redial and when to give up.
 //!
-//! "Guaranteed delivery attempt": a send that loses its connection is kept and
-//! re-sent once the peer is verified again, until its deadline. Every accepted
+//! "Guaranteed delivery attempt": a send whose attempt loses its connection or
+//! goes unanswered is kept and re-sent once the peer is verified again, until
+//! its deadline. Delivery is therefore at least once: the remote may see a
+//! request again if an answer was lost. Every accepted
 //! send leaves this table exactly once, through [`Sends::complete`],
 //! [`Sends::expired`], [`Sends::remove_peer`] or [`Sends::drain`], and the
 //! node reports exactly one outcome for each.

@@ -1,0 +1,623 @@
+//! [`World`]: a turmoil simulation with one host per node, stepped by simnet.
+//!
+//! The world owns the `turmoil::Sim` and steps it itself (one tick, 1 ms by
+//! default, per step). Between steps it drains every node's events into the
+//! trace, applies faults, and hands commands to nodes. Commands are ordinary
+//! [`Control`] futures, polled between steps until the node answers, so the
+//! protocol code runs exactly as it does on real sockets.
+//!
+//! A world only exists inside [`simulate`], which runs it on a fresh OS thread
+//! with seeded randomness and a virtual clock (see [`super::determinism`]).
+
+use std::{
+    collections::BTreeMap,
+    future::Future,
+    pin::{pin, Pin},
+    sync::{
+        atomic::{AtomicI64, Ordering},
+        Arc, Mutex,
+    },
+    task::{Context, Poll, Waker},
+    time::Duration,
+};
+
+use libp2p::{multiaddr::Protocol, Multiaddr, PeerId};
+
+use super::{
+    determinism,
+    trace::{render, Names, Record, TraceEntry},
+    transport::{SimTcp, WireStats, WireTap},
+};
+use crate::protocol::{
+    transport::upgrade, CommandError, Control, InstanceMessageRequest, Node, NodeConfig,
+    NodeHandle, NodeKeys, NodeState, SendError, SendId,
+};
+
+/// The port every simulated node listens on.
+pub const LISTEN_PORT: u16 = 4000;
+
+/// How long the world waits (virtual time) for a node to answer a command.
+const COMMAND_WAIT: Duration = Duration::from_secs(60);
+
+/// Settings of one simulation.
+///
+/// ## Default values
+/// - `seed`: 0
+/// - `tick`: 1 ms of virtual time per step
+/// - `latency`: 1 ms to 20 ms per message, drawn from the seeded generator
+/// - `epoch`: 2026-01-01T00:00:00Z as virtual wall-clock time zero
+#[derive(Clone, Debug)]
+pub struct WorldConfig {
+    /// Seeds every random choice: latencies, keys, gossip peer selection.
+    pub seed: u64,
+    /// Virtual time per step.
+    pub tick: Duration,
+    /// Range of one message's latency.
+    pub latency: (Duration, Duration),
+    /// Virtual wall-clock time at the start, since the Unix epoch.
+    pub epoch: Duration,
+}
+
+impl Default for WorldConfig {
+    fn default() -> Self {
+        Self {
+            seed: 0,
+            tick: Duration::from_millis(1),
+            latency: (Duration::from_millis(1), Duration::from_millis(20)),
+            epoch: determinism::DEFAULT_EPOCH,
+        }
+    }
+}
+
+/// What can go wrong while driving a simulation.
+#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
+pub enum SimError {
+    /// Two nodes with one name.
+    #[error("node {0:?} already exists")]
+    DuplicateNode(String),
+    /// No node has this name.
+    #[error("no node named {0:?}")]
+    UnknownNode(String),
+    /// The node is crashed (or not started yet).
+    #[error("node {0:?} is not running")]
+    NodeDown(String),
+    /// A node did not answer a command in time.
+    #[error("node {node:?} did not answer {what} within {waited:?} of virtual time")]
+    NoAnswer {
+        /// The node.
+        node: String,
+        /// The command.
+        what: &'static str,
+        /// How long the world waited.
+        waited: Duration,
+    },
+    /// turmoil reported a failure of a host.
+    #[error("simulation failed: {0}")]
+    Turmoil(String),
+    /// The simulation's thread panicked.
+    #[error("simulation panicked: {0}")]
+    Panicked(String),
+}
+
+/// Runs `body` against a new world on a fresh OS thread made deterministic for
+/// `config.seed`, and returns what it returns.
+pub fn simulate<T, F>(config: WorldConfig, body: F) -> Result<T, SimError>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut World) -> T + Send + 'static,
+{
+    let name = format!("simnet-seed-{}", config.seed);
+    let thread = std::thread::Builder::new()
+        .name(name)
+        .spawn(move || {
+            let _determinism = determinism::enter(config.seed, config.epoch);
+            let mut world = World::new(config);
+            body(&mut world)
+        })
+        .map_err(|e| SimError::Panicked(format!("could not start a thread: {e}")))?;
+    thread.join().map_err(|panic| {
+        let message = panic
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+            .unwrap_or_else(|| "unknown panic".to_owned());
+        SimError::Panicked(message)
+    })
+}
+
+/// A node of the world: its fixed identity and, while it runs, its handle.
+struct SimNode {
+    peer_id: PeerId,
+    handle: Option<NodeHandle>,
+    /// Filled by the host each time it (re)starts; taken by the world.
+    new_handle: Arc<Mutex<Option<NodeHandle>>>,
+    wall_offset_ms: Arc<AtomicI64>,
+    crashed: bool,
+}
+
+/// A simulated network of nodes. Created by [`simulate`].
+pub struct World {
+    sim: turmoil::Sim<'static>,
+    config: WorldConfig,
+    nodes: BTreeMap<String, SimNode>,
+    names: Names,
+    trace: Vec<TraceEntry>,
+    tap: WireTap,
+}
+
+/// Polls a node's future with the node's wall-clock offset in force, so a
+/// node with a wrong clock signs and checks handshakes with that clock.
+struct WithWallOffset<F> {
+    offset_ms: Arc<AtomicI64>,
+    inner: Pin<Box<F>>,
+}
+
+impl<F: Future> Future for WithWallOffset<F> {
+    type Output = F::Output;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let offset = self.offset_ms.load(Ordering::Relaxed);
+        determinism::with_wall_offset(offset, || self.inner.as_mut().poll(cx))
+    }
+}
+
+fn listen_address() -> Multiaddr {
+    Multiaddr::empty()
+        .with(Protocol::Ip4([0, 0, 0, 0].into()))
+        .with(Protocol::Tcp(LISTEN_PORT))
+}
+
+async fn run_host(
+    name: String,
+    keys: NodeKeys,
+    config: NodeConfig,
+    slot: Arc<Mutex<Option<NodeHandle>>>,
+    wall_offset_ms: Arc<AtomicI64>,
+    tap: WireTap,
+) -> turmoil::Result {
+    let ip = turmoil::lookup(name.as_str());
+    let transport = upgrade(SimTcp::new(ip, tap), &keys.identity)?;
+    let (mut node, handle) = Node::new(config, keys, transport)?;
+    node.listen_on(listen_address())?;
+    *slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(handle);
+    WithWallOffset {
+        offset_ms: wall_offset_ms,
+        inner: Box::pin(node.run()),
+    }
+    .await;
+    Ok(())
+}
+
+impl World {
+    fn new(config: WorldConfig) -> Self {
+        let sim = turmoil::Builder::new()
+            .rng_seed(config.seed)
+            .tick_duration(config.tick)
+            .min_message_latency(config.latency.0)
+            .max_message_latency(config.latency.1)
+            .simulation_duration(Duration::from_secs(365 * 86_400))
+            .build();
+        Self {
+            sim,
+            config,
+            nodes: BTreeMap::new(),
+            names: Names::default(),
+            trace: Vec::new(),
+            tap: WireTap::default(),
+        }
+    }
+
+    /// The seed this world runs with.
+    pub fn seed(&self) -> u64 {
+        self.config.seed
+    }
+
+    /// Adds a node named `name`. Its keys derive from the seed and the name,
+    /// so it has the same peer id in every run of the same seed.
+    pub fn add_node(&mut self, name: &str, config: NodeConfig) -> Result<PeerId, SimError> {
+        if self.nodes.contains_key(name) {
+            return Err(SimError::DuplicateNode(name.to_owned()));
+        }
+        let keys = NodeKeys::from_seed(format!("{}/{name}", self.config.seed).as_bytes());
+        let peer_id = keys.peer_id();
+        let slot = Arc::new(Mutex::new(None));
+        let wall_offset_ms = Arc::new(AtomicI64::new(0));
+        let tap = self.tap.clone();
+        let (host_name, host_slot, host_offset) =
+            (name.to_owned(), slot.clone(), wall_offset_ms.clone());
+        self.sim.host(name, move || {
+            run_host(
+                host_name.clone(),
+                keys.clone(),
+                config.clone(),
+                host_slot.clone(),
+                host_offset.clone(),
+                tap.clone(),
+            )
+        });
+        self.names.insert(peer_id, name.to_owned());
+        self.nodes.insert(
+            name.to_owned(),
+            SimNode {
+                peer_id,
+                handle: None,
+                new_handle: slot,
+                wall_offset_ms,
+                crashed: false,
+            },
+        );
+        Ok(peer_id)
+    }
+
+    /// Node names, in order.
+    pub fn node_names(&self) -> Vec<String> {
+        self.nodes.keys().cloned().collect()
+    }
+
+    /// The peer id of node `name`.
+    pub fn peer_id(&self, name: &str) -> Result<PeerId, SimError> {
+        self.node(name).map(|n| n.peer_id)
+    }
+
+    /// Peer-id ↔ name mapping.
+    pub fn names(&self) -> &Names {
+        &self.names
+    }
+
+    /// The address other nodes dial to reach `name`.
+    pub fn address(&self, name: &str) -> Result<Multiaddr, SimError> {
+        self.node(name)?;
+        let ip = self.sim.lookup(name);
+        Ok(Multiaddr::from(ip).with(Protocol::Tcp(LISTEN_PORT)))
+    }
+
+    fn node(&self, name: &str) -> Result<&SimNode, SimError> {
+        self.nodes
+            .get(name)
+            .ok_or_else(|| SimError::UnknownNode(name.to_owned()))
+    }
+
+    fn control(&self, name: &str) -> Result<Control, SimError> {
+        let node = self.node(name)?;
+        node.handle
+            .as_ref()
+            .map(|h| h.control.clone())
+            .ok_or_else(|| SimError::NodeDown(name.to_owned()))
+    }
+
+    /// Virtual time since the start.
+    pub fn elapsed(&self) -> Duration {
+        self.sim.elapsed()
+    }
+
+    /// Everything recorded so far.
+    pub fn trace(&self) -> &[TraceEntry] {
+        &self.trace
+    }
+
+    /// The trace, one rendered line per entry.
+    pub fn trace_lines(&self) -> Vec<String> {
+        self.trace.iter().map(|e| render(e, &self.names)).collect()
+    }
+
+    /// Digest and size of everything written to the simulated wire so far.
+    pub fn wire(&self) -> WireStats {
+        self.tap.stats()
+    }
+
+    /// Advances the simulation by one tick and records what the nodes reported.
+    pub fn step(&mut self) -> Result<(), SimError> {
+        determinism::set_elapsed(self.sim.elapsed());
+        self.sim
+            .step()
+            .map_err(|e| SimError::Turmoil(e.to_string()))?;
+        self.collect();
+        Ok(())
+    }
+
+    fn collect(&mut self) {
+        let at = self.sim.elapsed();
+        for (name, node) in self.nodes.iter_mut() {
+            let restarted = node
+                .new_handle
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .take();
+            if let Some(handle) = restarted {
+                node.handle = Some(handle);
+            }
+            let Some(handle) = node.handle.as_mut() else {
+                continue;
+            };
+            while let Some(event) = handle.try_next_event() {
+                self.trace.push(TraceEntry {
+                    at,
+                    node: name.clone(),
+                    record: Record::Event(event),
+                });
+            }
+        }
+    }
+
+    /// Runs until `elapsed() >= at`.
+    pub fn run_until(&mut self, at: Duration) -> Result<(), SimError> {
+        while self.sim.elapsed() < at {
+            self.step()?;
+        }
+        Ok(())
+    }
+
+    /// Runs for `period` of virtual time.
+    pub fn run_for(&mut self, period: Duration) -> Result<(), SimError> {
+        self.run_until(self.sim.elapsed() + period)
+    }
+
+    /// Runs until `done` holds (checked after every step) or `limit` of
+    /// virtual time passes; returns whether `done` held.
+    pub fn run_until_condition(
+        &mut self,
+        limit: Duration,
+        mut done: impl FnMut(&World) -> bool,
+    ) -> Result<bool, SimError> {
+        let end = self.sim.elapsed() + limit;
+        while !done(self) {
+            if self.sim.elapsed() >= end {
+                return Ok(false);
+            }
+            self.step()?;
+        }
+        Ok(true)
+    }
+
+    /// Drives `future` (a command to a node) to completion, stepping the
+    /// simulation while it waits.
+    fn call<F: Future>(
+        &mut self,
+        node: &str,
+        what: &'static str,
+        future: F,
+    ) -> Result<F::Output, SimError> {
+        let mut future = pin!(future);
+        let mut cx = Context::from_waker(Waker::noop());
+        let end = self.sim.elapsed() + COMMAND_WAIT;
+        loop {
+            if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+                return Ok(output);
+            }
+            if self.sim.elapsed() >= end {
+                return Err(SimError::NoAnswer {
+                    node: node.to_owned(),
+                    what,
+                    waited: COMMAND_WAIT,
+                });
+            }
+            self.step()?;
+        }
+    }
+
+    /// Makes sure every node has started, so commands can reach it.
+    pub fn start(&mut self) -> Result<(), SimError> {
+        let limit = Duration::from_secs(1);
+        let started = self.run_until_condition(limit, |w| {
+            w.nodes.values().all(|n| n.crashed || n.handle.is_some())
+        })?;
+        if started {
+            return Ok(());
+        }
+        let missing = self
+            .nodes
+            .iter()
+            .find(|(_, n)| !n.crashed && n.handle.is_none())
+            .map(|(name, _)| name.clone())
+            .unwrap_or_default();
+        Err(SimError::NodeDown(missing))
+    }
+
+    /// `from` dials `to`.
+    pub fn dial(&mut self, from: &str, to: &str) -> Result<Result<(), CommandError>, SimError> {
+        let control = self.control(from)?;
+        let address = self.address(to)?;
+        self.call(from, "dial", async move { control.dial(address).await })
+    }
+
+    /// `from` sends a direct message to `to`.
+    pub fn send(
+        &mut self,
+        from: &str,
+        to: &str,
+        request: InstanceMessageRequest,
+    ) -> Result<Result<SendId, SendError>, SimError> {
+        let control = self.control(from)?;
+        let peer = self.peer_id(to)?;
+        self.call(
+            from,
+            "send",
+            async move { control.send(peer, request).await },
+        )
+    }
+
+    /// `node` subscribes to `topic`.
+    pub fn subscribe(
+        &mut self,
+        node: &str,
+        topic: &str,
+    ) -> Result<Result<(), CommandError>, SimError> {
+        let control = self.control(node)?;
+        let topic = topic.to_owned();
+        self.call(
+            node,
+            "subscribe",
+            async move { control.subscribe(topic).await },
+        )
+    }
+
+    /// `node` broadcasts `data` on `topic`.
+    pub fn broadcast(
+        &mut self,
+        node: &str,
+        topic: &str,
+        data: Vec<u8>,
+    ) -> Result<Result<(), CommandError>, SimError> {
+        let control = self.control(node)?;
+        let topic = topic.to_owned();
+        self.call(node, "broadcast", async move {
+            control.broadcast(topic, data).await
+        })
+    }
+
+    /// `node` bans `peer` for `duration` (`None`: until unbanned).
+    pub fn ban(
+        &mut self,
+        node: &str,
+        peer: &str,
+        duration: Option<Duration>,
+    ) -> Result<(), SimError> {
+        let control = self.control(node)?;
+        let peer = self.peer_id(peer)?;
+        let result = self.call(node, "ban", async move {
+            control.ban(peer, "banned by the scenario", duration).await
+        })?;
+        result.map_err(|_| SimError::NodeDown(node.to_owned()))
+    }
+
+    /// `node` lifts its ban on `peer`.
+    pub fn unban(&mut self, node: &str, peer: &str) -> Result<(), SimError> {
+        let control = self.control(node)?;
+        let peer = self.peer_id(peer)?;
+        let result = self.call(node, "unban", async move { control.unban(peer).await })?;
+        result.map_err(|_| SimError::NodeDown(node.to_owned()))
+    }
+
+    /// `node` closes its connections with `peer`.
+    pub fn disconnect(&mut self, node: &str, peer: &str) -> Result<(), SimError> {
+        let control = self.control(node)?;
+        let peer = self.peer_id(peer)?;
+        let result = self.call(
+            node,
+            "disconnect",
+            async move { control.disconnect(peer).await },
+        )?;
+        result.map_err(|_| SimError::NodeDown(node.to_owned()))
+    }
+
+    /// A snapshot of `node`'s state.
+    pub fn state(&mut self, node: &str) -> Result<NodeState, SimError> {
+        let control = self.control(node)?;
+        let result = self.call(node, "state", async move { control.state().await })?;
+        result.map_err(|_| SimError::NodeDown(node.to_owned()))
+    }
+
+    fn note(&mut self, node: &str, text: String) {
+        self.trace.push(TraceEntry {
+            at: self.sim.elapsed(),
+            node: node.to_owned(),
+            record: Record::World(text),
+        });
+    }
+
+    fn pair(&self, a: &str, b: &str) -> Result<(), SimError> {
+        self.node(a)?;
+        self.node(b)?;
+        Ok(())
+    }
+
+    /// Drops every message between `a` and `b`, both ways, until [`Self::repair`].
+    /// turmoil's TCP does not retransmit: a stream that loses a segment this way
+    /// is broken, as a real one would be after its retransmissions ran out.
+    pub fn partition(&mut self, a: &str, b: &str) -> Result<(), SimError> {
+        self.pair(a, b)?;
+        self.sim.partition(a, b);
+        self.note("world", format!("partition {a} | {b}"));
+        Ok(())
+    }
+
+    /// Ends a partition between `a` and `b`.
+    pub fn repair(&mut self, a: &str, b: &str) -> Result<(), SimError> {
+        self.pair(a, b)?;
+        self.sim.repair(a, b);
+        self.note("world", format!("repair {a} | {b}"));
+        Ok(())
+    }
+
+    /// Queues every message between `a` and `b` until [`Self::release`]; nothing is lost.
+    pub fn hold(&mut self, a: &str, b: &str) -> Result<(), SimError> {
+        self.pair(a, b)?;
+        self.sim.hold(a, b);
+        self.note("world", format!("hold {a} | {b}"));
+        Ok(())
+    }
+
+    /// Delivers the messages held between `a` and `b` and lets new ones flow.
+    pub fn release(&mut self, a: &str, b: &str) -> Result<(), SimError> {
+        self.pair(a, b)?;
+        self.sim.release(a, b);
+        self.note("world", format!("release {a} | {b}"));
+        Ok(())
+    }
+
+    /// Sets the latency range of messages between `a` and `b`.
+    pub fn set_latency(
+        &mut self,
+        a: &str,
+        b: &str,
+        min: Duration,
+        max: Duration,
+    ) -> Result<(), SimError> {
+        self.pair(a, b)?;
+        self.sim.set_link_latency(a, b, min);
+        self.sim.set_link_max_message_latency(a, b, max);
+        self.note("world", format!("latency {a} | {b}: {min:?}..{max:?}"));
+        Ok(())
+    }
+
+    /// Makes the link between `a` and `b` fail with probability `rate` per
+    /// step (it stays down until it repairs, with turmoil's repair rate).
+    pub fn set_loss(&mut self, a: &str, b: &str, rate: f64) -> Result<(), SimError> {
+        self.pair(a, b)?;
+        self.sim.set_link_fail_rate(a, b, rate.clamp(0.0, 1.0));
+        self.note("world", format!("loss {a} | {b}: {rate}"));
+        Ok(())
+    }
+
+    /// Stops `node` at once: its tasks, connections and state are gone.
+    pub fn crash(&mut self, node: &str) -> Result<(), SimError> {
+        self.node(node)?;
+        self.collect();
+        self.sim.crash(node);
+        if let Some(n) = self.nodes.get_mut(node) {
+            n.handle = None;
+            n.crashed = true;
+        }
+        self.note(node, "crashed".into());
+        Ok(())
+    }
+
+    /// Starts a crashed `node` again with the same identity and empty state.
+    pub fn restart(&mut self, node: &str) -> Result<(), SimError> {
+        self.node(node)?;
+        self.sim.bounce(node);
+        if let Some(n) = self.nodes.get_mut(node) {
+            n.crashed = false;
+        }
+        self.note(node, "restarted".into());
+        let limit = Duration::from_secs(1);
+        let up = self.run_until_condition(limit, |w| {
+            w.nodes.get(node).is_some_and(|n| n.handle.is_some())
+        })?;
+        if up {
+            Ok(())
+        } else {
+            Err(SimError::NodeDown(node.to_owned()))
+        }
+    }
+
+    /// Shifts `node`'s wall clock by `offset_ms` (its handshake timestamps and
+    /// freshness checks use the shifted clock).
+    pub fn set_clock_offset(&mut self, node: &str, offset_ms: i64) -> Result<(), SimError> {
+        self.node(node)?
+            .wall_offset_ms
+            .store(offset_ms, Ordering::Relaxed);
+        self.note(node, format!("clock offset {offset_ms} ms"));
+        Ok(())
+    }
+}

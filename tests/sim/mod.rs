@@ -1,0 +1,4 @@
+//! The unmodified protocol nodes inside the turmoil simulation.
+
+mod faults;
+mod network;
