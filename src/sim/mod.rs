@@ -9,6 +9,7 @@
 pub mod determinism;
 pub mod trace;
 pub mod transport;
+pub mod workload;
 pub mod world;
 
 pub use trace::{Record, TraceEntry};

@@ -1,4 +1,5 @@
 //! The unmodified protocol nodes inside the turmoil simulation.
 
+mod determinism;
 mod faults;
 mod network;
