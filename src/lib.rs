@@ -8,8 +8,10 @@
 //!   the libp2p behaviour and the [`protocol::Node`] that drives it). It knows
 //!   nothing of simulation.
 //! - [`sim`]: the deterministic simulated network the same nodes run in.
+//! - [`scenario`]: YAML scenarios, their runner, expectations and invariants.
 //! - [`demo`]: a built-in run of real nodes over 127.0.0.1 (`simnet demo`).
 
 pub mod demo;
 pub mod protocol;
+pub mod scenario;
 pub mod sim;

@@ -2,5 +2,6 @@
 //! builds fast on two cores), with one module per topic.
 
 mod loopback;
+mod scenarios;
 mod sim;
 mod util;

@@ -575,6 +575,21 @@ impl Node {
 
     fn on_connection_closed(&mut self, peer: PeerId, connection_id: ConnectionId, remaining: u32) {
         let connection = self.connections.remove(&connection_id).unwrap_or(u64::MAX);
+        if remaining == 0 {
+            // The session ends with its last connection: a pending handshake
+            // fails first, then the connection is reported closed.
+            self.disconnect_at.remove(&peer);
+            if let Some(mut session) = self.sessions.remove(&peer) {
+                if session.fail(HandshakeFailure::ConnectionClosed).is_some() {
+                    self.counters.handshake_failures += 1;
+                    self.emit(Event::Handshake {
+                        peer,
+                        state: HandshakeState::Failed,
+                        failure: Some(HandshakeFailure::ConnectionClosed),
+                    });
+                }
+            }
+        }
         self.emit(Event::ConnectionClosed {
             peer,
             connection,
@@ -582,17 +597,6 @@ impl Node {
         });
         if remaining > 0 {
             return;
-        }
-        self.disconnect_at.remove(&peer);
-        if let Some(mut session) = self.sessions.remove(&peer) {
-            if session.fail(HandshakeFailure::ConnectionClosed).is_some() {
-                self.counters.handshake_failures += 1;
-                self.emit(Event::Handshake {
-                    peer,
-                    state: HandshakeState::Failed,
-                    failure: Some(HandshakeFailure::ConnectionClosed),
-                });
-            }
         }
         if self.sends.waiting_for(&peer).is_empty() {
             return;
@@ -1002,6 +1006,7 @@ impl Node {
             }
             OutboundFailure::ConnectionClosed | OutboundFailure::DialFailure => None,
         };
+        let timed_out = matches!(error, OutboundFailure::Timeout);
         if let Some(failure) = terminal {
             if let Some((id, send)) = self.sends.complete(&request_id) {
                 self.emit(Event::SendOutcome {
@@ -1022,7 +1027,10 @@ impl Node {
             attempts,
             error: error.to_string(),
         });
-        if self.is_verified(&peer) {
+        if timed_out {
+            // The suspect connection is closing; the close schedules a redial
+            // and the send goes again once the peer has verified anew.
+        } else if self.is_verified(&peer) {
             // Still verified over another connection: resend at once.
             self.on_verified(peer);
         } else if !self.swarm.is_connected(&peer) {

@@ -125,6 +125,12 @@ where
     })
 }
 
+/// The keys of node `name` in a world seeded with `seed`: the same in every
+/// run, so a scenario can refer to a node's instance key before it starts.
+pub fn node_keys(seed: u64, name: &str) -> NodeKeys {
+    NodeKeys::from_seed(format!("{seed}/{name}").as_bytes())
+}
+
 /// A node of the world: its fixed identity and, while it runs, its handle.
 struct SimNode {
     peer_id: PeerId,
@@ -218,7 +224,7 @@ impl World {
         if self.nodes.contains_key(name) {
             return Err(SimError::DuplicateNode(name.to_owned()));
         }
-        let keys = NodeKeys::from_seed(format!("{}/{name}", self.config.seed).as_bytes());
+        let keys = node_keys(self.config.seed, name);
         let peer_id = keys.peer_id();
         let slot = Arc::new(Mutex::new(None));
         let wall_offset_ms = Arc::new(AtomicI64::new(0));
@@ -507,7 +513,15 @@ impl World {
         result.map_err(|_| SimError::NodeDown(node.to_owned()))
     }
 
-    fn note(&mut self, node: &str, text: String) {
+    /// Whether `name` is running (started and not crashed).
+    pub fn is_running(&self, name: &str) -> bool {
+        self.nodes
+            .get(name)
+            .is_some_and(|n| !n.crashed && n.handle.is_some())
+    }
+
+    /// Adds a line of the world's own to the trace, under `node`.
+    pub fn note(&mut self, node: &str, text: String) {
         self.trace.push(TraceEntry {
             at: self.sim.elapsed(),
             node: node.to_owned(),

@@ -1,0 +1,199 @@
+//! Global safety and liveness rules, checked on every trace of every scenario
+//! (and so on every seed of every sweep), whatever the scenario expects:
+//!
+//! 1. No direct message or broadcast reaches an application from a peer that
+//!    is not verified, or that is banned, at that moment.
+//! 2. Every handshake ends `Verified` or `Failed` within its node's timeout
+//!    (unless the run ends or the node crashes first).
+//! 3. A session is never verified twice.
+//! 4. Connection counts never exceed a node's limits.
+//! 5. Every accepted direct send ends in at most one outcome, and in exactly
+//!    one if its node was still running when the run ended.
+
+use std::{
+    collections::{BTreeMap, BTreeSet},
+    time::Duration,
+};
+
+use libp2p::PeerId;
+
+use crate::{
+    protocol::{peers::Direction, Event, HandshakeState, NodeConfig, SendId},
+    sim::{
+        trace::{render, Names},
+        Record, TraceEntry,
+    },
+};
+
+/// Slack for "within its timeout": the trace's 1 ms resolution plus the
+/// event loop noticing the deadline.
+const TIMEOUT_SLACK: Duration = Duration::from_millis(5);
+
+#[derive(Default)]
+struct Session {
+    started: Duration,
+    verified: u32,
+    finished: bool,
+}
+
+#[derive(Default)]
+struct NodeView {
+    sessions: BTreeMap<PeerId, Session>,
+    banned: BTreeSet<PeerId>,
+    connections: BTreeMap<u64, (PeerId, Direction)>,
+    sends: BTreeMap<SendId, u32>,
+}
+
+/// Checks the invariants on `trace`. `configs` holds each node's configuration;
+/// `accepted` lists sends accepted per node (in its current incarnation) with
+/// whether the node was still running at the end. Returns one line per
+/// violation.
+pub fn check(
+    trace: &[TraceEntry],
+    names: &Names,
+    configs: &BTreeMap<String, NodeConfig>,
+    accepted: &[(String, SendId)],
+    end: Duration,
+) -> Vec<String> {
+    let mut violations = Vec::new();
+    let mut views: BTreeMap<String, NodeView> = BTreeMap::new();
+    let mut violate = |entry: &TraceEntry, rule: &str| {
+        violations.push(format!("{rule}: {}", render(entry, names)));
+    };
+    for entry in trace {
+        let view = views.entry(entry.node.clone()).or_default();
+        let event = match &entry.record {
+            Record::Event(event) => event,
+            Record::World(text) => {
+                if text == "crashed" {
+                    *view = NodeView::default();
+                }
+                continue;
+            }
+        };
+        let Some(config) = configs.get(&entry.node) else {
+            continue;
+        };
+        match event {
+            Event::Handshake { peer, state, .. } => match state {
+                HandshakeState::Connected => {
+                    view.sessions.insert(
+                        *peer,
+                        Session {
+                            started: entry.at,
+                            ..Session::default()
+                        },
+                    );
+                }
+                HandshakeState::Verified | HandshakeState::Failed => {
+                    let Some(session) = view.sessions.get_mut(peer) else {
+                        continue;
+                    };
+                    if entry.at > session.started + config.handshake_timeout + TIMEOUT_SLACK
+                        && !session.finished
+                    {
+                        violate(entry, "handshake finished after its timeout");
+                    }
+                    if *state == HandshakeState::Verified {
+                        session.verified += 1;
+                        if session.verified > 1 {
+                            violate(entry, "session verified twice");
+                        }
+                    }
+                    session.finished = true;
+                }
+                _ => {}
+            },
+            Event::ConnectionEstablished {
+                peer,
+                connection,
+                direction,
+            } => {
+                view.connections.insert(*connection, (*peer, *direction));
+                let count = |pred: &dyn Fn(&(PeerId, Direction)) -> bool| {
+                    view.connections.values().filter(|c| pred(c)).count() as u32
+                };
+                let limits = config.limits;
+                let inbound = count(&|c| c.1 == Direction::Inbound);
+                let outbound = count(&|c| c.1 == Direction::Outbound);
+                let with_peer = count(&|c| c.0 == *peer);
+                if inbound > limits.max_inbound
+                    || outbound > limits.max_outbound
+                    || with_peer > limits.max_per_peer
+                    || inbound + outbound > limits.max_total
+                {
+                    violate(entry, "connection limit exceeded");
+                }
+            }
+            Event::ConnectionClosed {
+                peer,
+                connection,
+                remaining,
+            } => {
+                view.connections.remove(connection);
+                if *remaining == 0 {
+                    view.sessions.remove(peer);
+                }
+            }
+            Event::Banned { peer, .. } => {
+                view.banned.insert(*peer);
+            }
+            Event::Unbanned { peer, .. } => {
+                view.banned.remove(peer);
+            }
+            Event::Request { peer, .. } | Event::Broadcast { from: peer, .. } => {
+                let verified = view
+                    .sessions
+                    .get(peer)
+                    .is_some_and(|s| s.verified > 0 && s.finished);
+                if !verified {
+                    violate(
+                        entry,
+                        "message from an unverified peer reached the application",
+                    );
+                }
+                if view.banned.contains(peer) {
+                    violate(entry, "message from a banned peer reached the application");
+                }
+            }
+            Event::SendOutcome { id, .. } => {
+                let outcomes = view.sends.entry(*id).or_default();
+                *outcomes += 1;
+                if *outcomes > 1 {
+                    violate(entry, "send ended in more than one outcome");
+                }
+            }
+            _ => {}
+        }
+    }
+    // Liveness: handshakes still open long after their timeout.
+    for (node, view) in &views {
+        let Some(config) = configs.get(node) else {
+            continue;
+        };
+        for (peer, session) in &view.sessions {
+            if !session.finished && end > session.started + config.handshake_timeout + TIMEOUT_SLACK
+            {
+                violations.push(format!(
+                    "handshake never finished: {node} with {} since {:?}",
+                    names.of(peer),
+                    session.started
+                ));
+            }
+        }
+    }
+    for (node, id) in accepted {
+        let outcomes = views
+            .get(node)
+            .and_then(|v| v.sends.get(id))
+            .copied()
+            .unwrap_or(0);
+        if outcomes == 0 {
+            violations.push(format!(
+                "send #{} of {node} never ended in an outcome",
+                id.0
+            ));
+        }
+    }
+    violations
+}

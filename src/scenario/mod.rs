@@ -1,0 +1,20 @@
+//! The scenario language: YAML files that script connections, handshakes,
+//! messages, bans, broadcasts and faults at virtual times, with expectations.
+//!
+//! [`model`] is the file syntax; [`load`] validates a file into a [`plan::Plan`]
+//! (errors name file:line:column); [`run`] executes a plan in the simulator and
+//! returns an [`outcome::Outcome`], checked against expectations and the global
+//! [`invariants`].
+
+pub mod invariants;
+pub mod load;
+pub mod model;
+pub mod outcome;
+pub mod plan;
+pub mod run;
+pub mod time;
+
+pub use load::{load_file, load_str, LoadError};
+pub use outcome::Outcome;
+pub use plan::Plan;
+pub use run::{run, run_with_seed};

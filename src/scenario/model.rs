@@ -1,0 +1,484 @@
+//! The scenario file format: serde types exactly as written in YAML.
+//!
+//! These types only describe syntax. [`super::load`] turns them into a
+//! validated [`super::plan::Plan`] (node names resolved, durations parsed,
+//! one action per step), reporting every problem with its line and column.
+//! Node names and durations are [`Spanned`] so that validation can point at
+//! them.
+
+use indexmap::IndexMap;
+use serde::Deserialize;
+use serde_saphyr::Spanned;
+
+/// A node name as written, with its location.
+pub type NodeRef = Spanned<String>;
+/// A duration as written (`250ms`, `5s`, `2m`, `-40s`), with its location.
+pub type DurationText = Spanned<String>;
+
+/// One scenario file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScenarioFile {
+    /// Short kebab-case name; the snapshot is named after it.
+    pub name: String,
+    /// One sentence: what the scenario proves.
+    pub about: String,
+    /// Seed of every random choice (default 0).
+    #[serde(default)]
+    pub seed: u64,
+    /// Network defaults.
+    #[serde(default)]
+    pub network: NetworkSpec,
+    /// The nodes, by name, in the order they are created.
+    pub nodes: IndexMap<String, NodeSpec>,
+    /// What happens, in time order.
+    pub steps: Vec<Spanned<StepSpec>>,
+    /// Events that must not occur at any time.
+    #[serde(default)]
+    pub never: Vec<Spanned<NeverSpec>>,
+    /// When the run ends (default: 5 s after the last step, and late enough for
+    /// every send to have its outcome).
+    #[serde(default)]
+    pub end: Option<DurationText>,
+}
+
+/// Network-wide settings.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NetworkSpec {
+    /// Message latency range, `min..max` (default `1ms..20ms`).
+    pub latency: Option<DurationText>,
+}
+
+/// What kind of peer a node is: honest, or an adversary with one fault.
+#[derive(Debug, Default, Deserialize, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum NodeKind {
+    /// Follows the protocol.
+    #[default]
+    Honest,
+    /// Signs handshakes with a corrupted signature.
+    ForgedSignature,
+    /// Presents another node's captured handshake (see `replays`).
+    Replay,
+    /// Signs handshakes with a timestamp far in the past.
+    StaleTimestamp,
+    /// Never sends or answers a handshake.
+    SilentHandshake,
+    /// Never handshakes and sends direct messages anyway.
+    SkipHandshake,
+}
+
+/// How a node's application answers direct requests.
+#[derive(Debug, Default, Deserialize, Clone, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum ResponderSpec {
+    /// `Success` with the request's payload.
+    #[default]
+    Echo,
+    /// `Protocol` with the request's payload.
+    Protocol,
+    /// Never answers.
+    Silent,
+    /// `Error` with this code and message.
+    Error {
+        /// Error code.
+        code: u16,
+        /// Message.
+        message: String,
+    },
+}
+
+/// Connection limits; unset fields keep the defaults.
+#[derive(Debug, Default, Deserialize, Clone, Copy)]
+#[serde(deny_unknown_fields)]
+pub struct LimitsSpec {
+    /// Established inbound connections.
+    pub inbound: Option<u32>,
+    /// Established outbound connections.
+    pub outbound: Option<u32>,
+    /// Connections with one peer.
+    pub per_peer: Option<u32>,
+    /// Connections overall.
+    pub total: Option<u32>,
+}
+
+/// Whose handshake a `replay` node captured.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReplaySpec {
+    /// The node whose credentials are replayed.
+    pub from: NodeRef,
+    /// The node they were made for.
+    pub to: NodeRef,
+}
+
+/// One node's settings.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NodeSpec {
+    /// Honest or adversarial.
+    pub kind: NodeKind,
+    /// For `kind: replay`: the captured handshake.
+    pub replays: Option<ReplaySpec>,
+    /// How direct requests are answered (default `echo`).
+    pub responder: ResponderSpec,
+    /// Protocol version presented (default `simnet/1.0`).
+    pub version: Option<String>,
+    /// Handshake timeout (default 30s).
+    pub handshake_timeout: Option<DurationText>,
+    /// Deadline of a send's retries (default 60s).
+    pub send_deadline: Option<DurationText>,
+    /// Connection limits.
+    pub limits: Option<LimitsSpec>,
+    /// Only these nodes' instance keys may verify.
+    pub allow: Option<Vec<NodeRef>>,
+    /// Ban-worthy handshake failures before an automatic ban (default 3).
+    pub ban_after: Option<u32>,
+    /// Length of an automatic ban (default 300s).
+    pub ban_for: Option<DurationText>,
+}
+
+/// `{ from, to }`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LinkSpec {
+    /// Acting node.
+    pub from: NodeRef,
+    /// Other node.
+    pub to: NodeRef,
+}
+
+/// `{ node, peer }`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PeerSpec {
+    /// Acting node.
+    pub node: NodeRef,
+    /// The peer it acts on.
+    pub peer: NodeRef,
+}
+
+/// The response kind a send expects.
+#[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum SendExpect {
+    /// Refused locally before sending (for example: peer not verified).
+    Refused,
+    /// Answered `Success`.
+    Success,
+    /// Answered `Protocol`.
+    Protocol,
+    /// Answered `Error`.
+    Error,
+    /// No answer by the send's deadline.
+    Failed,
+}
+
+/// A direct message.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SendSpec {
+    /// Sender.
+    pub from: NodeRef,
+    /// Receiver.
+    pub to: NodeRef,
+    /// Application protocol name (default `scenario`).
+    #[serde(default)]
+    pub protocol: Option<String>,
+    /// Payload as text (default empty).
+    #[serde(default)]
+    pub payload: Option<String>,
+    /// Payload of this many zero bytes instead of `payload`.
+    #[serde(default)]
+    pub payload_size: Option<usize>,
+    /// Optional metadata as text.
+    #[serde(default)]
+    pub metadata: Option<String>,
+    /// What the send must end with (checked at the end of the run).
+    #[serde(default)]
+    pub expect: Option<SendExpect>,
+    /// For `expect: error`: the code.
+    #[serde(default)]
+    pub code: Option<u16>,
+}
+
+/// `{ node, topic }`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SubscribeSpec {
+    /// Subscribing nodes.
+    pub nodes: Vec<NodeRef>,
+    /// Topic.
+    pub topic: String,
+}
+
+/// A broadcast.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BroadcastSpec {
+    /// Publishing node.
+    pub from: NodeRef,
+    /// Topic.
+    pub topic: String,
+    /// Payload as text.
+    pub data: String,
+}
+
+/// A ban.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BanSpec {
+    /// Banning node.
+    pub node: NodeRef,
+    /// Banned peer.
+    pub peer: NodeRef,
+    /// How long (default: until unbanned).
+    #[serde(default, rename = "for")]
+    pub duration: Option<DurationText>,
+}
+
+/// A wall-clock offset for one node.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClockSpec {
+    /// The node.
+    pub node: NodeRef,
+    /// Offset, e.g. `40s` or `-40s`.
+    pub offset: DurationText,
+}
+
+/// Per-link latency.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LatencySpec {
+    /// The two nodes.
+    pub between: Vec<NodeRef>,
+    /// `min..max`.
+    pub range: DurationText,
+}
+
+/// Per-link loss.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LossSpec {
+    /// The two nodes.
+    pub between: Vec<NodeRef>,
+    /// Probability, per millisecond tick, that the link drops what is in flight.
+    pub rate: f64,
+}
+
+/// Handshake states as written in expectations.
+#[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum StateSpec {
+    /// Connected, nothing exchanged.
+    Connected,
+    /// Our request is in flight.
+    OutboundPending,
+    /// Answering the remote's request.
+    InboundPending,
+    /// Verified.
+    Verified,
+    /// Failed.
+    Failed,
+}
+
+/// The handshake of `node` with `peer` (its latest state).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HandshakeExpect {
+    /// Observing node.
+    pub node: NodeRef,
+    /// Peer.
+    pub peer: NodeRef,
+    /// Expected latest state.
+    pub state: StateSpec,
+    /// For `failed`: the failure reason (`invalid_signature`, `timeout`, …).
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// Broadcast delivery.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeliveryExpect {
+    /// Topic.
+    pub topic: String,
+    /// Nodes whose application must (or must not) have received it.
+    pub to: Vec<NodeRef>,
+    /// Only messages with this payload.
+    #[serde(default)]
+    pub data: Option<String>,
+}
+
+/// Requests that reached `node`'s application, or were rejected by it.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RequestsExpect {
+    /// Receiving node.
+    pub node: NodeRef,
+    /// Sender.
+    pub from: NodeRef,
+    /// How many so far.
+    pub count: usize,
+}
+
+/// Requests answered with an error code before reaching the application.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RejectedExpect {
+    /// Receiving node.
+    pub node: NodeRef,
+    /// Sender.
+    pub from: NodeRef,
+    /// The code sent back (403: handshake required).
+    pub code: u16,
+    /// At least this many (default 1).
+    #[serde(default)]
+    pub count: Option<usize>,
+}
+
+/// A refused connection.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RefusedExpect {
+    /// Refusing node.
+    pub node: NodeRef,
+    /// Refused peer.
+    pub peer: NodeRef,
+    /// The rule: `banned`, `inbound_limit`, `outbound_limit`, `per_peer_limit`, `total_limit`.
+    pub rule: String,
+}
+
+/// Established connections of `node` (with `peer`, if given).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConnectionsExpect {
+    /// The node.
+    pub node: NodeRef,
+    /// Only connections with this peer.
+    #[serde(default)]
+    pub peer: Option<NodeRef>,
+    /// Expected count.
+    pub count: u32,
+}
+
+/// Checks at one moment; every listed check must hold.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ExpectSpec {
+    /// Pairs verified on both sides.
+    pub verified: Vec<Vec<NodeRef>>,
+    /// Pairs verified on neither side.
+    pub not_verified: Vec<Vec<NodeRef>>,
+    /// Latest handshake states.
+    pub handshake: Vec<HandshakeExpect>,
+    /// Broadcasts that reached these nodes.
+    pub delivered: Vec<DeliveryExpect>,
+    /// Broadcasts that did not reach these nodes.
+    pub not_delivered: Vec<DeliveryExpect>,
+    /// Requests delivered to applications.
+    pub requests: Vec<RequestsExpect>,
+    /// Requests rejected with a code.
+    pub rejected: Vec<RejectedExpect>,
+    /// `[node, peer]`: node has an active ban on peer.
+    pub banned: Vec<Vec<NodeRef>>,
+    /// `[node, peer]`: node has no active ban on peer.
+    pub not_banned: Vec<Vec<NodeRef>>,
+    /// Refused connections.
+    pub refused: Vec<RefusedExpect>,
+    /// Connection counts.
+    pub connections: Vec<ConnectionsExpect>,
+    /// Sends of a node that lost their connection and were retried.
+    pub retried: Vec<RetriedExpect>,
+}
+
+/// Sends of `node` interrupted (connection lost or unanswered) and retried.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetriedExpect {
+    /// Sending node.
+    pub node: NodeRef,
+    /// At least this many interruptions.
+    pub at_least: usize,
+}
+
+/// One step: a time and exactly one action.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StepSpec {
+    /// Virtual time of the step since the start.
+    pub at: DurationText,
+    /// `from` dials `to`.
+    pub dial: Option<LinkSpec>,
+    /// `node` closes its connections with `peer`.
+    pub disconnect: Option<PeerSpec>,
+    /// A direct message.
+    pub send: Option<SendSpec>,
+    /// Topic subscription.
+    pub subscribe: Option<SubscribeSpec>,
+    /// A broadcast.
+    pub broadcast: Option<BroadcastSpec>,
+    /// A ban.
+    pub ban: Option<BanSpec>,
+    /// Lift a ban.
+    pub unban: Option<PeerSpec>,
+    /// Drop all traffic between two nodes.
+    pub partition: Option<Vec<NodeRef>>,
+    /// End a partition.
+    pub repair: Option<Vec<NodeRef>>,
+    /// Queue all traffic between two nodes.
+    pub hold: Option<Vec<NodeRef>>,
+    /// Deliver held traffic.
+    pub release: Option<Vec<NodeRef>>,
+    /// Stop a node, losing its state.
+    pub crash: Option<NodeRef>,
+    /// Start a crashed node again.
+    pub restart: Option<NodeRef>,
+    /// Shift a node's wall clock.
+    pub clock: Option<ClockSpec>,
+    /// Set a link's latency.
+    pub latency: Option<LatencySpec>,
+    /// Set a link's loss.
+    pub loss: Option<LossSpec>,
+    /// Checks at this time.
+    pub expect: Option<ExpectSpec>,
+}
+
+/// An event pattern that must never appear in the trace.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NeverSpec {
+    /// A handshake of `node` with `peer` reaching `state`.
+    #[serde(default)]
+    pub handshake: Option<HandshakeNever>,
+    /// A request from `from` reaching `node`'s application.
+    #[serde(default)]
+    pub request: Option<MessageNever>,
+    /// A broadcast forwarded by `from` reaching `node`'s application.
+    #[serde(default)]
+    pub broadcast: Option<MessageNever>,
+}
+
+/// `{ node, peer, state }`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HandshakeNever {
+    /// Observing node.
+    pub node: NodeRef,
+    /// Peer.
+    pub peer: NodeRef,
+    /// The forbidden state.
+    pub state: StateSpec,
+}
+
+/// `{ node, from }`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MessageNever {
+    /// Receiving node.
+    pub node: NodeRef,
+    /// Sender or forwarder.
+    pub from: NodeRef,
+}

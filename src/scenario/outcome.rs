@@ -1,0 +1,96 @@
+//! The result of running a scenario: what was checked, what failed, the trace
+//! and every node's final state. It is what snapshots hold and reports render,
+//! and it contains nothing that differs between two runs of one seed.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::{
+    protocol::{control::Counters, HandshakeFailure},
+    sim::WireStats,
+};
+
+/// One expectation and whether it held.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct CheckResult {
+    /// Virtual time of the check, rendered (`2.000s`).
+    pub at: String,
+    /// Line of the step in the scenario file.
+    pub line: u64,
+    /// What was checked.
+    pub check: String,
+    /// Why it failed; absent when it held.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failure: Option<String>,
+}
+
+/// A node's state at the end of the run.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct FinalNode {
+    /// Whether the node was running at the end (not crashed).
+    pub running: bool,
+    /// Peers it has verified.
+    pub verified: Vec<String>,
+    /// Every peer it has a session with: handshake state, failure, connections.
+    pub peers: BTreeMap<String, String>,
+    /// Active bans: peer → reason.
+    pub bans: BTreeMap<String, String>,
+    /// Rejection and refusal counters.
+    pub counters: Counters,
+}
+
+/// Everything a run produced.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Outcome {
+    /// Scenario name.
+    pub scenario: String,
+    /// What it proves.
+    pub about: String,
+    /// Seed it ran with.
+    pub seed: u64,
+    /// Every check held and no invariant was violated.
+    pub passed: bool,
+    /// Expectations, in the order they were checked.
+    pub checks: Vec<CheckResult>,
+    /// Violated invariants and `never` patterns, with the trace line that broke them.
+    pub violations: Vec<String>,
+    /// The trace, one line per event.
+    pub trace: Vec<String>,
+    /// Final state of every node.
+    pub nodes: BTreeMap<String, FinalNode>,
+    /// Digest and size of everything written to the simulated wire.
+    pub wire: WireStats,
+}
+
+impl Outcome {
+    /// The failed checks and violations, one line each.
+    pub fn failures(&self) -> Vec<String> {
+        self.checks
+            .iter()
+            .filter_map(|c| {
+                c.failure
+                    .as_ref()
+                    .map(|f| format!("line {} at {}: {}: {f}", c.line, c.at, c.check))
+            })
+            .chain(self.violations.iter().cloned())
+            .collect()
+    }
+}
+
+/// The snake_case name of a handshake failure, as scenario files write it.
+pub fn failure_name(failure: &HandshakeFailure) -> &'static str {
+    match failure {
+        HandshakeFailure::VersionMismatch { .. } => "version_mismatch",
+        HandshakeFailure::InvalidPublicKey => "invalid_public_key",
+        HandshakeFailure::InvalidSignature => "invalid_signature",
+        HandshakeFailure::Stale { .. } => "stale",
+        HandshakeFailure::NotAllowed => "not_allowed",
+        HandshakeFailure::KeyMismatch => "key_mismatch",
+        HandshakeFailure::Timeout => "timeout",
+        HandshakeFailure::Rejected { .. } => "rejected",
+        HandshakeFailure::Malformed(_) => "malformed",
+        HandshakeFailure::UnsupportedProtocol => "unsupported_protocol",
+        HandshakeFailure::ConnectionClosed => "connection_closed",
+    }
+}

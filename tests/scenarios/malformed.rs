@@ -1,0 +1,180 @@
+//! Malformed scenario files: each error names the line and column, what was
+//! expected, and a suggestion where one exists.
+
+use simnet::scenario::{load_str, LoadError};
+
+fn error(text: &str) -> LoadError {
+    match load_str(text, "bad.yaml") {
+        Ok(plan) => panic!("loaded a bad file: {plan:?}"),
+        Err(e) => e,
+    }
+}
+
+const HEADER: &str = "name: t\nabout: A test.\nnodes:\n  alice: {}\n  bob: {}\n";
+
+#[test]
+fn misspelled_action_suggests_the_right_one() {
+    let e = error(&format!(
+        "{HEADER}steps:\n  - at: 0s\n    dail: {{ from: alice, to: bob }}\n"
+    ));
+    assert_eq!((e.line, e.column), (8, 5), "{e}");
+    assert!(e.message.contains("unknown field `dail`"), "{e}");
+    assert_eq!(e.help.as_deref(), Some("did you mean `dial`?"));
+}
+
+#[test]
+fn unknown_node_names_the_known_ones_and_the_closest() {
+    let e = error(&format!(
+        "{HEADER}steps:\n  - at: 0s\n    dial: {{ from: alice, to: bobb }}\n"
+    ));
+    assert_eq!(e.line, 8, "{e}");
+    assert!(
+        e.message
+            .contains("unknown node `bobb`; the nodes are `alice`, `bob`"),
+        "{e}"
+    );
+    assert_eq!(e.help.as_deref(), Some("did you mean `bob`?"));
+}
+
+#[test]
+fn duration_without_unit_says_how_to_write_it() {
+    let e = error(&format!(
+        "{HEADER}steps:\n  - at: 5\n    dial: {{ from: alice, to: bob }}\n"
+    ));
+    assert_eq!((e.line, e.column), (7, 9), "{e}");
+    assert!(e.message.contains("`5` has no unit; write `5s`"), "{e}");
+}
+
+#[test]
+fn unknown_duration_unit_is_named() {
+    let e = error(&format!(
+        "{HEADER}steps:\n  - at: 2h\n    dial: {{ from: alice, to: bob }}\n"
+    ));
+    assert_eq!(e.line, 7, "{e}");
+    assert!(e.message.contains("unknown unit `h`"), "{e}");
+}
+
+#[test]
+fn step_with_two_actions_is_refused() {
+    let e = error(&format!(
+        "{HEADER}steps:\n  - at: 0s\n    dial: {{ from: alice, to: bob }}\n    crash: bob\n"
+    ));
+    assert_eq!(e.line, 7, "{e}");
+    assert!(
+        e.message
+            .contains("exactly one action, this one has `dial` and `crash`"),
+        "{e}"
+    );
+}
+
+#[test]
+fn step_without_action_lists_the_actions() {
+    let e = error(&format!("{HEADER}steps:\n  - at: 0s\n"));
+    assert_eq!(e.line, 7, "{e}");
+    assert!(
+        e.message
+            .contains("a step needs one action besides `at`: dial"),
+        "{e}"
+    );
+}
+
+#[test]
+fn wrong_type_says_what_was_expected() {
+    let e = error("name: t\nabout: A test.\nseed: seven\nnodes:\n  alice: {}\nsteps: []\n");
+    assert_eq!((e.line, e.column), (3, 7), "{e}");
+    assert_eq!(e.message, "expected a whole number, found `seven`");
+}
+
+#[test]
+fn missing_required_field_is_named() {
+    let e = error("name: t\nnodes:\n  alice: {}\nsteps: []\n");
+    assert!(e.message.contains("about"), "{e}");
+}
+
+#[test]
+fn unknown_node_kind_suggests_a_known_one() {
+    let e =
+        error("name: t\nabout: A test.\nnodes:\n  alice: { kind: forged-signatur }\nsteps: []\n");
+    assert_eq!(e.line, 4, "{e}");
+    assert!(e.message.contains("forged-signatur"), "{e}");
+    assert_eq!(e.help.as_deref(), Some("did you mean `forged-signature`?"));
+}
+
+#[test]
+fn partition_needs_two_different_nodes() {
+    let e = error(&format!(
+        "{HEADER}steps:\n  - at: 0s\n    partition: [alice]\n"
+    ));
+    assert_eq!(e.line, 7, "{e}");
+    assert!(
+        e.message.contains("partition takes exactly two node names"),
+        "{e}"
+    );
+    let e = error(&format!(
+        "{HEADER}steps:\n  - at: 0s\n    partition: [alice, alice]\n"
+    ));
+    assert!(e.message.contains("two different nodes"), "{e}");
+}
+
+#[test]
+fn inverted_latency_range_is_refused() {
+    let e = error(&format!(
+        "{HEADER}network: {{ latency: 20ms..5ms }}\nsteps: []\n"
+    ));
+    assert_eq!(e.line, 6, "{e}");
+    assert!(e.message.contains("minimum above its maximum"), "{e}");
+}
+
+#[test]
+fn replay_without_source_is_explained() {
+    let e = error("name: t\nabout: A test.\nnodes:\n  carol: { kind: replay }\nsteps: []\n");
+    assert!(e.message.contains("`kind: replay` but no `replays"), "{e}");
+}
+
+#[test]
+fn unknown_refusal_rule_suggests_one() {
+    let e = error(&format!(
+        "{HEADER}steps:\n  - at: 1s\n    expect:\n      refused:\n        - {{ node: alice, peer: bob, rule: inbound-limit }}\n"
+    ));
+    assert!(
+        e.message.contains("unknown refusal rule `inbound-limit`"),
+        "{e}"
+    );
+    assert_eq!(e.help.as_deref(), Some("did you mean `inbound_limit`?"));
+}
+
+#[test]
+fn end_before_last_step_is_refused() {
+    let e = error(&format!(
+        "{HEADER}end: 1s\nsteps:\n  - at: 5s\n    crash: bob\n"
+    ));
+    assert_eq!(e.line, 6, "{e}");
+    assert!(e.message.contains("is before the last step"), "{e}");
+}
+
+#[test]
+fn empty_file_is_a_clear_error() {
+    let e = error("");
+    assert!(!e.message.is_empty(), "{e}");
+}
+
+#[test]
+fn loss_rate_out_of_range_is_refused() {
+    let e = error(&format!(
+        "{HEADER}steps:\n  - at: 0s\n    loss: {{ between: [alice, bob], rate: 1.5 }}\n"
+    ));
+    assert!(e.message.contains("between 0 and 1"), "{e}");
+}
+
+#[test]
+fn display_names_file_line_and_column() {
+    let e = error(&format!(
+        "{HEADER}steps:\n  - at: 0s\n    dail: {{ from: alice, to: bob }}\n"
+    ));
+    let text = e.to_string();
+    assert!(
+        text.starts_with("bad.yaml:8:5: unknown field `dail`"),
+        "{text}"
+    );
+    assert!(text.ends_with("help: did you mean `dial`?"), "{text}");
+}

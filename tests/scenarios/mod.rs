@@ -1,0 +1,50 @@
+//! Every scenario in `scenarios/` runs in the simulator, must pass its
+//! expectations and the global invariants, and must match its reviewed
+//! snapshot (`tests/scenarios/snapshots/`).
+
+mod malformed;
+
+use std::path::Path;
+
+use simnet::scenario::{load_file, run};
+
+#[test]
+fn every_scenario_passes_and_matches_its_snapshot() {
+    insta::glob!("../../scenarios", "*.yaml", |path: &Path| {
+        let plan = load_file(path).unwrap_or_else(|e| panic!("{e}"));
+        let outcome = run(&plan).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        assert!(
+            outcome.passed,
+            "{} failed:\n{}\n\ntrace:\n{}",
+            plan.name,
+            outcome.failures().join("\n"),
+            outcome.trace.join("\n")
+        );
+        insta::with_settings!({
+            description => format!("{} (seed {})", plan.about, plan.seed),
+            omit_expression => true,
+        }, {
+            insta::assert_yaml_snapshot!(outcome);
+        });
+    });
+}
+
+#[test]
+fn every_scenario_file_name_matches_its_name() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let mut count = 0;
+    for entry in std::fs::read_dir(dir).expect("scenarios/") {
+        let path = entry.expect("entry").path();
+        if path.extension().and_then(|e| e.to_str()) != Some("yaml") {
+            continue;
+        }
+        let plan = load_file(&path).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            path.file_stem().and_then(|s| s.to_str()),
+            Some(plan.name.as_str()),
+            "the file and its `name` must agree"
+        );
+        count += 1;
+    }
+    assert!(count > 0, "no scenarios found");
+}
