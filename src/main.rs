@@ -2,15 +2,23 @@
 //! outcomes to exit codes (0 pass, 1 a check failed, 2 bad input or usage).
 
 use std::{
+    path::PathBuf,
     process::ExitCode,
     time::{Duration, Instant},
 };
 
 use clap::{Parser, Subcommand};
-use simnet::sim::{
-    simulate,
-    workload::{self, Workload},
-    WorldConfig,
+use simnet::{
+    scenario::{
+        load_file, run_with_seed,
+        suite::{self, FileResult, SuiteEntry},
+        Outcome,
+    },
+    sim::{
+        simulate,
+        workload::{self, Workload},
+        WorldConfig,
+    },
 };
 
 /// Exit code when every check passed.
@@ -30,6 +38,37 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
+    /// Run every scenario in the simulator and report which conform.
+    ///
+    /// Prints one line per scenario and a closing `N passed, N failed` line.
+    /// Exits 0 when all pass, 1 when a scenario fails, 2 when a file is not a
+    /// valid scenario (its error names file:line:column) or a path is unreadable.
+    ///
+    /// Example: simnet conformance scenarios/
+    Conformance {
+        /// Scenario files or directories of `*.yaml` files.
+        #[arg(default_value = "scenarios")]
+        paths: Vec<PathBuf>,
+        /// Scenarios run at once (default: the number of cores).
+        #[arg(long)]
+        jobs: Option<usize>,
+    },
+    /// Run one scenario and print its checks, invariant violations and,
+    /// with --trace, every event.
+    ///
+    /// Exits 0 when it passes, 1 when it fails, 2 when the file is invalid.
+    ///
+    /// Example: simnet run scenarios/simultaneous-dial.yaml --seed 9 --trace
+    Run {
+        /// The scenario file.
+        file: PathBuf,
+        /// Run with this seed instead of the file's.
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Print the whole trace.
+        #[arg(long)]
+        trace: bool,
+    },
     /// Run three real nodes on 127.0.0.1 through handshake, direct messages,
     /// broadcast and a forged-handshake rejection; print each check.
     ///
@@ -107,6 +146,8 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> anyhow::Result<u8> {
     match cli.command {
+        Command::Conformance { paths, jobs } => conformance(&paths, jobs),
+        Command::Run { file, seed, trace } => run_one(&file, seed, trace),
         Command::Demo => demo(),
         Command::Simulate {
             seed,
@@ -163,6 +204,100 @@ fn simulate_workload(
         summary.virtual_time.as_secs_f64() / wall.as_secs_f64().max(1e-9)
     );
     Ok(EXIT_PASS)
+}
+
+fn conformance(paths: &[PathBuf], jobs: Option<usize>) -> anyhow::Result<u8> {
+    let files = match suite::discover(paths) {
+        Ok(files) => files,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return Ok(EXIT_USAGE);
+        }
+    };
+    let jobs = jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let entries = suite::run_all(&files, jobs, &|_: &SuiteEntry| {});
+    let (mut passed, mut failed, mut invalid) = (0, 0, 0);
+    for entry in &entries {
+        match &entry.result {
+            FileResult::Ran(outcome) if outcome.passed => {
+                passed += 1;
+                println!("pass   {} (seed {})", outcome.scenario, outcome.seed);
+            }
+            FileResult::Ran(outcome) => {
+                failed += 1;
+                println!("FAIL   {} (seed {})", outcome.scenario, outcome.seed);
+                for failure in outcome.failures() {
+                    println!("         {failure}");
+                }
+                println!(
+                    "         replay: simnet run {} --seed {} --trace",
+                    entry.path.display(),
+                    outcome.seed
+                );
+            }
+            FileResult::Crashed(error) => {
+                failed += 1;
+                println!(
+                    "FAIL   {}: the simulation failed: {error}",
+                    entry.path.display()
+                );
+            }
+            FileResult::Invalid(error) => {
+                invalid += 1;
+                println!("ERROR  {error}");
+            }
+        }
+    }
+    println!("{passed} passed, {} failed", failed + invalid);
+    Ok(if invalid > 0 {
+        EXIT_USAGE
+    } else if failed > 0 {
+        EXIT_FAIL
+    } else {
+        EXIT_PASS
+    })
+}
+
+fn run_one(file: &std::path::Path, seed: Option<u64>, trace: bool) -> anyhow::Result<u8> {
+    let plan = match load_file(file) {
+        Ok(plan) => plan,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return Ok(EXIT_USAGE);
+        }
+    };
+    let seed = seed.unwrap_or(plan.seed);
+    let outcome = run_with_seed(&plan, seed)?;
+    print_outcome(&outcome, trace);
+    Ok(if outcome.passed { EXIT_PASS } else { EXIT_FAIL })
+}
+
+fn print_outcome(outcome: &Outcome, trace: bool) {
+    println!(
+        "{} (seed {}): {}",
+        outcome.scenario, outcome.seed, outcome.about
+    );
+    if trace {
+        for line in &outcome.trace {
+            println!("  {line}");
+        }
+    }
+    for check in &outcome.checks {
+        match &check.failure {
+            None => println!(
+                "  ok    line {} at {}: {}",
+                check.line, check.at, check.check
+            ),
+            Some(why) => println!(
+                "  FAIL  line {} at {}: {}: {why}",
+                check.line, check.at, check.check
+            ),
+        }
+    }
+    for violation in &outcome.violations {
+        println!("  FAIL  {violation}");
+    }
+    println!("{}", if outcome.passed { "passed" } else { "FAILED" });
 }
 
 fn demo() -> anyhow::Result<u8> {

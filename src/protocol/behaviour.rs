@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+use tokio::sync::mpsc;
+
 use libp2p::{
     gossipsub, identify, identity::Keypair, request_response, swarm::NetworkBehaviour,
     StreamProtocol,
@@ -52,8 +54,13 @@ pub struct Behaviour {
 pub struct BehaviourError(String);
 
 impl Behaviour {
-    /// Builds the behaviour for `config`.
-    pub fn new(keypair: &Keypair, config: &NodeConfig) -> Result<Self, BehaviourError> {
+    /// Builds the behaviour for `config`. Direct requests that fail to decode
+    /// are reported on `rejections`.
+    pub fn new(
+        keypair: &Keypair,
+        config: &NodeConfig,
+        rejections: mpsc::Sender<String>,
+    ) -> Result<Self, BehaviourError> {
         let handshake = request_response::Behaviour::with_codec(
             Codec::new(MAX_HANDSHAKE_FRAME),
             [(HANDSHAKE_PROTOCOL, request_response::ProtocolSupport::Full)],
@@ -63,7 +70,7 @@ impl Behaviour {
                 .with_request_timeout(config.handshake_timeout + Duration::from_secs(5)),
         );
         let instance = request_response::Behaviour::with_codec(
-            Codec::new(config.max_message_size),
+            Codec::new(config.max_message_size).reporting_to(rejections),
             [(INSTANCE_PROTOCOL, request_response::ProtocolSupport::Full)],
             request_response::Config::default().with_request_timeout(config.request_timeout),
         );

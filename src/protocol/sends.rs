@@ -98,6 +98,15 @@ impl Sends {
         self.pending.remove(&id).map(|send| (id, send))
     }
 
+    /// Removes send `id` whatever its state.
+    pub fn remove(&mut self, id: SendId) -> Option<PendingSend> {
+        let send = self.pending.remove(&id)?;
+        if let Some(request_id) = send.in_flight {
+            self.by_request.remove(&request_id);
+        }
+        Some(send)
+    }
+
     /// Marks the attempt `request_id` as lost; the send waits for its peer.
     pub fn interrupted(
         &mut self,

@@ -15,7 +15,7 @@ use super::{
     time::{parse_duration, parse_latency, parse_offset_ms},
 };
 use crate::protocol::{
-    peers::{BanPolicy, Limits},
+    peers::{BanPolicy, Limits, MIN_PER_PEER},
     InstanceMessageResponse, Misbehaviour, NodeConfig, Responder,
 };
 
@@ -281,7 +281,7 @@ impl Validator<'_> {
         let nodes = raw
             .nodes
             .iter()
-            .map(|(name, spec)| self.node_plan(name, spec))
+            .map(|(name, spec)| self.node_plan(name, &spec.value, &spec.referenced))
             .collect::<Result<Vec<_>, _>>()?;
         let mut steps = Vec::new();
         for step in &raw.steps {
@@ -316,7 +316,12 @@ impl Validator<'_> {
         })
     }
 
-    fn node_plan(&self, name: &str, spec: &NodeSpec) -> Result<PlannedNode, LoadError> {
+    fn node_plan(
+        &self,
+        name: &str,
+        spec: &NodeSpec,
+        at: &Location,
+    ) -> Result<PlannedNode, LoadError> {
         let mut config = NodeConfig {
             responder: match &spec.responder {
                 ResponderSpec::Echo => Responder::Echo,
@@ -337,10 +342,19 @@ impl Validator<'_> {
         if let Some(t) = &spec.handshake_timeout {
             config.handshake_timeout = self.duration(t)?;
         }
+        if let Some(max) = spec.max_message_size {
+            config.max_message_size = max;
+        }
         if let Some(t) = &spec.send_deadline {
             config.send_deadline = self.duration(t)?;
         }
         if let Some(limits) = spec.limits {
+            if limits.per_peer.is_some_and(|n| n < MIN_PER_PEER) {
+                return Err(self.error_at(
+                    at,
+                    format!("`limits.per_peer` of node `{name}` must be at least {MIN_PER_PEER}: a simultaneous dial briefly needs one connection in each direction"),
+                ));
+            }
             let d = Limits::default();
             config.limits = Limits {
                 max_inbound: limits.inbound.unwrap_or(d.max_inbound),
@@ -368,7 +382,7 @@ impl Validator<'_> {
             (Some(r), NodeKind::Replay) => Some((self.node(&r.from)?, self.node(&r.to)?)),
             (None, NodeKind::Replay) => {
                 return Err(self.error_at(
-                    &Location::UNKNOWN,
+                    at,
                     format!("node `{name}` has `kind: replay` but no `replays: {{ from, to }}`"),
                 ))
             }
@@ -635,6 +649,9 @@ impl Validator<'_> {
         }
         for r in &e.retried {
             out.push(Check::Retried(self.node(&r.node)?, r.at_least));
+        }
+        for m in &e.malformed {
+            out.push(Check::Malformed(self.node(&m.node)?, m.at_least));
         }
         if out.is_empty() {
             return Err(self.error_at(at, "`expect` lists no checks"));

@@ -12,6 +12,7 @@ pub mod model;
 pub mod outcome;
 pub mod plan;
 pub mod run;
+pub mod suite;
 pub mod time;
 
 pub use load::{load_file, load_str, LoadError};

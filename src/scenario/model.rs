@@ -30,7 +30,7 @@ pub struct ScenarioFile {
     #[serde(default)]
     pub network: NetworkSpec,
     /// The nodes, by name, in the order they are created.
-    pub nodes: IndexMap<String, NodeSpec>,
+    pub nodes: IndexMap<String, Spanned<NodeSpec>>,
     /// What happens, in time order.
     pub steps: Vec<Spanned<StepSpec>>,
     /// Events that must not occur at any time.
@@ -137,6 +137,8 @@ pub struct NodeSpec {
     pub ban_after: Option<u32>,
     /// Length of an automatic ban (default 300s).
     pub ban_for: Option<DurationText>,
+    /// Largest direct-message frame this node accepts, in bytes (default 16 MiB).
+    pub max_message_size: Option<u32>,
 }
 
 /// `{ from, to }`.
@@ -392,6 +394,19 @@ pub struct ExpectSpec {
     pub connections: Vec<ConnectionsExpect>,
     /// Sends of a node that lost their connection and were retried.
     pub retried: Vec<RetriedExpect>,
+    /// Malformed or oversized messages a node dropped and counted.
+    pub malformed: Vec<MalformedExpect>,
+}
+
+/// Messages `node` dropped as malformed or oversized (libp2p does not always
+/// say who sent them, so they are counted per receiver).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MalformedExpect {
+    /// Receiving node.
+    pub node: NodeRef,
+    /// At least this many.
+    pub at_least: u64,
 }
 
 /// Sends of `node` interrupted (connection lost or unanswered) and retried.

@@ -140,6 +140,8 @@ pub enum Check {
     Connections(String, Option<String>, u32),
     /// Sends of `node` interrupted and retried, at least this many times.
     Retried(String, usize),
+    /// Malformed messages dropped by `node`, at least this many.
+    Malformed(String, u64),
 }
 
 /// A forbidden event.

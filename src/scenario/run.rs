@@ -344,6 +344,13 @@ impl<'a> Runner<'a> {
                 };
                 fail(actual == *count, format!("{actual} connection(s)"))
             }
+            Check::Malformed(node, at_least) => {
+                let actual = self.world.state(node)?.counters.malformed;
+                fail(
+                    actual >= *at_least,
+                    format!("{actual} malformed message(s) counted"),
+                )
+            }
             Check::Retried(node, at_least) => {
                 let actual = self
                     .events_of(node)
@@ -588,6 +595,7 @@ fn describe(check: &Check) -> String {
         Check::NotBanned(n, p) => format!("{n} does not ban {p}"),
         Check::Refused(n, p, r) => format!("{n} refused {p} ({r})"),
         Check::Retried(n, c) => format!("sends of {n} retried at least {c} time(s)"),
+        Check::Malformed(n, c) => format!("at least {c} malformed message(s) dropped by {n}"),
         Check::Connections(n, p, c) => format!(
             "{n} has {c} connection(s){}",
             p.as_ref().map(|p| format!(" with {p}")).unwrap_or_default()

@@ -183,9 +183,10 @@ pub fn describe(event: &Event, names: &Names) -> String {
             peer,
             protocol,
             error,
-        } => {
-            format!("malformed {protocol} message from {}: {error}", n(peer))
-        }
+        } => format!(
+            "malformed {protocol} message from {}: {error}",
+            peer.as_ref().map_or("unknown peer".to_owned(), n)
+        ),
     }
 }
 

@@ -144,7 +144,7 @@ async fn inbound_connection_limit_is_enforced() {
 async fn per_peer_limit_is_enforced() {
     let mut limited = LoopbackNode::start(NodeConfig {
         limits: Limits {
-            max_per_peer: 1,
+            max_per_peer: 2,
             ..Limits::default()
         },
         ..NodeConfig::default()
@@ -152,7 +152,15 @@ async fn per_peer_limit_is_enforced() {
     .await;
     let mut other = LoopbackNode::start(NodeConfig::default()).await;
     connect(&mut other, &mut limited).await;
-    // A second connection from the same peer exceeds the per-peer limit.
+    // A second connection is within the limit, a third exceeds it.
+    other.handle.dial(limited.address.clone()).await.unwrap();
+    let peer = other.peer_id();
+    limited
+        .wait_for(
+            "the second connection",
+            |e| matches!(e, Event::ConnectionEstablished { peer: p, .. } if *p == peer),
+        )
+        .await;
     other.handle.dial(limited.address.clone()).await.unwrap();
     let refused = limited
         .wait_for("the refusal", |e| {
@@ -163,7 +171,7 @@ async fn per_peer_limit_is_enforced() {
         matches!(
             refused,
             Event::ConnectionRefused {
-                reason: Refusal::PerPeerLimit { limit: 1 },
+                reason: Refusal::PerPeerLimit { limit: 2 },
                 ..
             }
         ),

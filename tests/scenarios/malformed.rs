@@ -167,6 +167,18 @@ fn loss_rate_out_of_range_is_refused() {
 }
 
 #[test]
+fn per_peer_limit_below_two_is_refused_with_the_reason() {
+    let e =
+        error("name: t\nabout: A test.\nnodes:\n  alice: { limits: { per_peer: 1 } }\nsteps: []\n");
+    assert_eq!(e.line, 4, "{e}");
+    assert!(
+        e.message
+            .contains("must be at least 2: a simultaneous dial"),
+        "{e}"
+    );
+}
+
+#[test]
 fn display_names_file_line_and_column() {
     let e = error(&format!(
         "{HEADER}steps:\n  - at: 0s\n    dail: {{ from: alice, to: bob }}\n"

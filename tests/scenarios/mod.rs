@@ -48,3 +48,26 @@ fn every_scenario_file_name_matches_its_name() {
     }
     assert!(count > 0, "no scenarios found");
 }
+
+#[test]
+fn every_snapshot_belongs_to_a_scenario() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let snapshots = root.join("tests/scenarios/snapshots");
+    for entry in std::fs::read_dir(snapshots).expect("snapshots/") {
+        let name = entry
+            .expect("entry")
+            .file_name()
+            .to_string_lossy()
+            .into_owned();
+        let Some(scenario) = name
+            .strip_prefix("tests__scenarios__every_scenario_passes_and_matches_its_snapshot@")
+            .and_then(|rest| rest.strip_suffix(".snap"))
+        else {
+            panic!("unexpected file in snapshots/: {name}");
+        };
+        assert!(
+            root.join("scenarios").join(scenario).exists(),
+            "orphaned snapshot {name}: delete it, or restore scenarios/{scenario}"
+        );
+    }
+}
