@@ -69,6 +69,14 @@ enum Command {
         #[arg(long)]
         trace: bool,
     },
+    /// Print the JSON Schema of scenario files, for editors and validators.
+    ///
+    /// Scenario files name it on their first line
+    /// (`# yaml-language-server: $schema=scenario.schema.json`) so editors
+    /// validate and complete them.
+    ///
+    /// Example: simnet schema > scenarios/scenario.schema.json
+    Schema,
     /// Run three real nodes on 127.0.0.1 through handshake, direct messages,
     /// broadcast and a forged-handshake rejection; print each check.
     ///
@@ -148,6 +156,10 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
     match cli.command {
         Command::Conformance { paths, jobs } => conformance(&paths, jobs),
         Command::Run { file, seed, trace } => run_one(&file, seed, trace),
+        Command::Schema => {
+            print!("{}", simnet::scenario::load::json_schema());
+            Ok(EXIT_PASS)
+        }
         Command::Demo => demo(),
         Command::Simulate {
             seed,

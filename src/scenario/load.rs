@@ -4,12 +4,12 @@
 
 use std::{collections::HashSet, fmt, path::Path, time::Duration};
 
-use serde_saphyr::{Location, Spanned};
+use serde_saphyr::Location;
 
 use super::{
     model::{
-        DeliveryExpect, ExpectSpec, NeverSpec, NodeKind, NodeRef, NodeSpec, ResponderSpec,
-        ScenarioFile, StepSpec,
+        DeliveryExpect, DurationText, ExpectSpec, Located, NeverSpec, NodeKind, NodeRef, NodeSpec,
+        ResponderSpec, ScenarioFile, StepSpec,
     },
     plan::{Action, Check, Never, Plan, PlannedNode, SendPlan, Step},
     time::{parse_duration, parse_latency, parse_offset_ms},
@@ -73,6 +73,14 @@ pub fn load_file(path: &Path) -> Result<Plan, LoadError> {
         help: None,
     })?;
     load_str(&text, &file)
+}
+
+/// The JSON Schema of scenario files, for editors (`simnet schema`).
+pub fn json_schema() -> String {
+    let schema = schemars::schema_for!(ScenarioFile);
+    let mut text = serde_json::to_string_pretty(&schema).unwrap_or_default();
+    text.push('\n');
+    text
 }
 
 /// Parses and validates scenario text; `file` names it in errors.
@@ -241,7 +249,7 @@ impl Validator<'_> {
         }
     }
 
-    fn duration(&self, text: &Spanned<String>) -> Result<Duration, LoadError> {
+    fn duration(&self, text: &DurationText) -> Result<Duration, LoadError> {
         parse_duration(&text.value).map_err(|e| self.error_at(&text.referenced, e))
     }
 
@@ -413,7 +421,7 @@ impl Validator<'_> {
         })
     }
 
-    fn step(&self, spanned: &Spanned<StepSpec>) -> Result<Step, LoadError> {
+    fn step(&self, spanned: &Located<StepSpec>) -> Result<Step, LoadError> {
         let spec = &spanned.value;
         let at_location = spec.at.referenced;
         let at = self.duration(&spec.at)?;
@@ -659,7 +667,7 @@ impl Validator<'_> {
         Ok(out)
     }
 
-    fn never(&self, spanned: &Spanned<NeverSpec>) -> Result<Never, LoadError> {
+    fn never(&self, spanned: &Located<NeverSpec>) -> Result<Never, LoadError> {
         let spec = &spanned.value;
         let mut found = Vec::new();
         if let Some(h) = &spec.handshake {

@@ -3,20 +3,57 @@
 //! These types only describe syntax. [`super::load`] turns them into a
 //! validated [`super::plan::Plan`] (node names resolved, durations parsed,
 //! one action per step), reporting every problem with its line and column.
-//! Node names and durations are [`Spanned`] so that validation can point at
-//! them.
+//! Node names, durations, steps and nodes are [`Located`] so that validation
+//! can point at them.
+
+use std::borrow::Cow;
 
 use indexmap::IndexMap;
-use serde::Deserialize;
-use serde_saphyr::Spanned;
+use schemars::{JsonSchema, Schema, SchemaGenerator};
+use serde::{Deserialize, Deserializer};
+use serde_saphyr::{Location, Spanned};
+
+/// A value with the place it was written, so validation can point at it.
+/// Parsed like serde-saphyr's `Spanned`; its JSON Schema is the value's.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Located<T> {
+    /// The value.
+    pub value: T,
+    /// Where it was written.
+    pub referenced: Location,
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Located<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let spanned = Spanned::<T>::deserialize(deserializer)?;
+        Ok(Located {
+            value: spanned.value,
+            referenced: spanned.referenced,
+        })
+    }
+}
+
+impl<T: JsonSchema> JsonSchema for Located<T> {
+    fn inline_schema() -> bool {
+        T::inline_schema()
+    }
+
+    fn schema_name() -> Cow<'static, str> {
+        T::schema_name()
+    }
+
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        T::json_schema(generator)
+    }
+}
 
 /// A node name as written, with its location.
-pub type NodeRef = Spanned<String>;
+pub type NodeRef = Located<String>;
 /// A duration as written (`250ms`, `5s`, `2m`, `-40s`), with its location.
-pub type DurationText = Spanned<String>;
+pub type DurationText = Located<String>;
 
 /// One scenario file.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ScenarioFile {
     /// Short kebab-case name; the snapshot is named after it.
@@ -30,12 +67,12 @@ pub struct ScenarioFile {
     #[serde(default)]
     pub network: NetworkSpec,
     /// The nodes, by name, in the order they are created.
-    pub nodes: IndexMap<String, Spanned<NodeSpec>>,
+    pub nodes: IndexMap<String, Located<NodeSpec>>,
     /// What happens, in time order.
-    pub steps: Vec<Spanned<StepSpec>>,
+    pub steps: Vec<Located<StepSpec>>,
     /// Events that must not occur at any time.
     #[serde(default)]
-    pub never: Vec<Spanned<NeverSpec>>,
+    pub never: Vec<Located<NeverSpec>>,
     /// When the run ends (default: 5 s after the last step, and late enough for
     /// every send to have its outcome).
     #[serde(default)]
@@ -43,7 +80,7 @@ pub struct ScenarioFile {
 }
 
 /// Network-wide settings.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NetworkSpec {
     /// Message latency range, `min..max` (default `1ms..20ms`).
@@ -51,7 +88,7 @@ pub struct NetworkSpec {
 }
 
 /// What kind of peer a node is: honest, or an adversary with one fault.
-#[derive(Debug, Default, Deserialize, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Default, Deserialize, JsonSchema, Clone, Copy, PartialEq, Eq)]
 #[serde(rename_all = "kebab-case")]
 pub enum NodeKind {
     /// Follows the protocol.
@@ -70,7 +107,7 @@ pub enum NodeKind {
 }
 
 /// How a node's application answers direct requests.
-#[derive(Debug, Default, Deserialize, Clone, PartialEq, Eq)]
+#[derive(Debug, Default, Deserialize, JsonSchema, Clone, PartialEq, Eq)]
 #[serde(rename_all = "kebab-case")]
 pub enum ResponderSpec {
     /// `Success` with the request's payload.
@@ -90,7 +127,7 @@ pub enum ResponderSpec {
 }
 
 /// Connection limits; unset fields keep the defaults.
-#[derive(Debug, Default, Deserialize, Clone, Copy)]
+#[derive(Debug, Default, Deserialize, JsonSchema, Clone, Copy)]
 #[serde(deny_unknown_fields)]
 pub struct LimitsSpec {
     /// Established inbound connections.
@@ -104,7 +141,7 @@ pub struct LimitsSpec {
 }
 
 /// Whose handshake a `replay` node captured.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReplaySpec {
     /// The node whose credentials are replayed.
@@ -114,7 +151,7 @@ pub struct ReplaySpec {
 }
 
 /// One node's settings.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct NodeSpec {
     /// Honest or adversarial.
@@ -142,7 +179,7 @@ pub struct NodeSpec {
 }
 
 /// `{ from, to }`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LinkSpec {
     /// Acting node.
@@ -152,7 +189,7 @@ pub struct LinkSpec {
 }
 
 /// `{ node, peer }`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PeerSpec {
     /// Acting node.
@@ -162,7 +199,7 @@ pub struct PeerSpec {
 }
 
 /// The response kind a send expects.
-#[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Deserialize, JsonSchema, Clone, Copy, PartialEq, Eq)]
 #[serde(rename_all = "kebab-case")]
 pub enum SendExpect {
     /// Refused locally before sending (for example: peer not verified).
@@ -178,7 +215,7 @@ pub enum SendExpect {
 }
 
 /// A direct message.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SendSpec {
     /// Sender.
@@ -206,7 +243,7 @@ pub struct SendSpec {
 }
 
 /// `{ node, topic }`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SubscribeSpec {
     /// Subscribing nodes.
@@ -216,7 +253,7 @@ pub struct SubscribeSpec {
 }
 
 /// A broadcast.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BroadcastSpec {
     /// Publishing node.
@@ -228,7 +265,7 @@ pub struct BroadcastSpec {
 }
 
 /// A ban.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BanSpec {
     /// Banning node.
@@ -241,7 +278,7 @@ pub struct BanSpec {
 }
 
 /// A wall-clock offset for one node.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ClockSpec {
     /// The node.
@@ -251,7 +288,7 @@ pub struct ClockSpec {
 }
 
 /// Per-link latency.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LatencySpec {
     /// The two nodes.
@@ -261,7 +298,7 @@ pub struct LatencySpec {
 }
 
 /// Per-link loss.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LossSpec {
     /// The two nodes.
@@ -271,7 +308,7 @@ pub struct LossSpec {
 }
 
 /// Handshake states as written in expectations.
-#[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Deserialize, JsonSchema, Clone, Copy, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum StateSpec {
     /// Connected, nothing exchanged.
@@ -287,7 +324,7 @@ pub enum StateSpec {
 }
 
 /// The handshake of `node` with `peer` (its latest state).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HandshakeExpect {
     /// Observing node.
@@ -302,7 +339,7 @@ pub struct HandshakeExpect {
 }
 
 /// Broadcast delivery.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DeliveryExpect {
     /// Topic.
@@ -315,7 +352,7 @@ pub struct DeliveryExpect {
 }
 
 /// Requests that reached `node`'s application, or were rejected by it.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RequestsExpect {
     /// Receiving node.
@@ -327,7 +364,7 @@ pub struct RequestsExpect {
 }
 
 /// Requests answered with an error code before reaching the application.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RejectedExpect {
     /// Receiving node.
@@ -342,7 +379,7 @@ pub struct RejectedExpect {
 }
 
 /// A refused connection.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RefusedExpect {
     /// Refusing node.
@@ -354,7 +391,7 @@ pub struct RefusedExpect {
 }
 
 /// Established connections of `node` (with `peer`, if given).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ConnectionsExpect {
     /// The node.
@@ -367,7 +404,7 @@ pub struct ConnectionsExpect {
 }
 
 /// Checks at one moment; every listed check must hold.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct ExpectSpec {
     /// Pairs verified on both sides.
@@ -400,7 +437,7 @@ pub struct ExpectSpec {
 
 /// Messages `node` dropped as malformed or oversized (libp2p does not always
 /// say who sent them, so they are counted per receiver).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MalformedExpect {
     /// Receiving node.
@@ -410,7 +447,7 @@ pub struct MalformedExpect {
 }
 
 /// Sends of `node` interrupted (connection lost or unanswered) and retried.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RetriedExpect {
     /// Sending node.
@@ -420,7 +457,7 @@ pub struct RetriedExpect {
 }
 
 /// One step: a time and exactly one action.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StepSpec {
     /// Virtual time of the step since the start.
@@ -462,7 +499,7 @@ pub struct StepSpec {
 }
 
 /// An event pattern that must never appear in the trace.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NeverSpec {
     /// A handshake of `node` with `peer` reaching `state`.
@@ -477,7 +514,7 @@ pub struct NeverSpec {
 }
 
 /// `{ node, peer, state }`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HandshakeNever {
     /// Observing node.
@@ -489,7 +526,7 @@ pub struct HandshakeNever {
 }
 
 /// `{ node, from }`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MessageNever {
     /// Receiving node.

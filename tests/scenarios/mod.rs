@@ -71,3 +71,29 @@ fn every_snapshot_belongs_to_a_scenario() {
         );
     }
 }
+
+#[test]
+fn committed_schema_matches_the_scenario_types() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/scenario.schema.json");
+    let committed = std::fs::read_to_string(&path).expect("scenarios/scenario.schema.json");
+    assert!(
+        committed == simnet::scenario::load::json_schema(),
+        "the scenario types changed: run `cargo run -- schema > scenarios/scenario.schema.json`"
+    );
+}
+
+#[test]
+fn every_scenario_names_the_schema_for_editors() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    for entry in std::fs::read_dir(dir).expect("scenarios/") {
+        let path = entry.expect("entry").path();
+        if path.extension().and_then(|e| e.to_str()) == Some("yaml") {
+            let text = std::fs::read_to_string(&path).expect("read");
+            assert!(
+                text.starts_with("# yaml-language-server: $schema=scenario.schema.json\n"),
+                "{} lacks the schema line",
+                path.display()
+            );
+        }
+    }
+}
