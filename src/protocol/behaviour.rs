@@ -14,6 +14,7 @@ use super::{
     codec::Codec,
     config::NodeConfig,
     gate::Gate,
+    misbehaviour::Misbehaviour,
     peers::PeerBook,
     wire::{HandshakeRequest, HandshakeResponse, InstanceMessageRequest, InstanceMessageResponse},
 };
@@ -70,7 +71,9 @@ impl Behaviour {
                 .with_request_timeout(config.handshake_timeout + Duration::from_secs(5)),
         );
         let instance = request_response::Behaviour::with_codec(
-            Codec::new(config.max_message_size).reporting_to(rejections),
+            Codec::new(config.max_message_size)
+                .reporting_to(rejections)
+                .corrupting_requests(config.misbehaviour == Misbehaviour::MalformedRequests),
             [(INSTANCE_PROTOCOL, request_response::ProtocolSupport::Full)],
             request_response::Config::default().with_request_timeout(config.request_timeout),
         );

@@ -103,6 +103,7 @@ where
 pub struct Codec<Req, Resp> {
     max_frame: u32,
     rejections: Option<mpsc::Sender<String>>,
+    corrupt_requests: bool,
     _types: PhantomData<fn() -> (Req, Resp)>,
 }
 
@@ -112,8 +113,16 @@ impl<Req, Resp> Codec<Req, Resp> {
         Self {
             max_frame,
             rejections: None,
+            corrupt_requests: false,
             _types: PhantomData,
         }
+    }
+
+    /// Writes every request with its first byte (the message tag) replaced by
+    /// `0xff`: for adversarial test peers only.
+    pub fn corrupting_requests(mut self, corrupt: bool) -> Self {
+        self.corrupt_requests = corrupt;
+        self
     }
 
     /// Also reports every inbound request that fails to decode on `rejections`.
@@ -128,6 +137,7 @@ impl<Req, Resp> Clone for Codec<Req, Resp> {
         Self {
             max_frame: self.max_frame,
             rejections: self.rejections.clone(),
+            corrupt_requests: self.corrupt_requests,
             _types: PhantomData,
         }
     }
@@ -171,7 +181,13 @@ where
     where
         T: AsyncWrite + Unpin + Send,
     {
-        write_frame(io, &req.to_bytes(), self.max_frame).await?;
+        let mut body = req.to_bytes();
+        if self.corrupt_requests {
+            if let Some(tag) = body.first_mut() {
+                *tag = 0xff;
+            }
+        }
+        write_frame(io, &body, self.max_frame).await?;
         io.close().await
     }
 

@@ -27,4 +27,7 @@ pub enum Misbehaviour {
     /// Never handshake (like `SilentHandshake`) and send direct messages to
     /// peers anyway, as if they were verified.
     SkipHandshake,
+    /// Handshake honestly, but send every direct request with a corrupted
+    /// body (an unknown message tag), as a buggy or hostile peer would.
+    MalformedRequests,
 }

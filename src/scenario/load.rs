@@ -385,6 +385,7 @@ impl Validator<'_> {
             NodeKind::StaleTimestamp => Misbehaviour::StaleTimestamp(Duration::from_secs(120)),
             NodeKind::SilentHandshake => Misbehaviour::SilentHandshake,
             NodeKind::SkipHandshake => Misbehaviour::SkipHandshake,
+            NodeKind::MalformedRequests => Misbehaviour::MalformedRequests,
         };
         let replays = match (&spec.replays, spec.kind) {
             (Some(r), NodeKind::Replay) => Some((self.node(&r.from)?, self.node(&r.to)?)),

@@ -104,6 +104,8 @@ pub enum NodeKind {
     SilentHandshake,
     /// Never handshakes and sends direct messages anyway.
     SkipHandshake,
+    /// Handshakes honestly, then sends only undecodable direct requests.
+    MalformedRequests,
 }
 
 /// How a node's application answers direct requests.
