@@ -97,6 +97,32 @@ impl LoopbackNode {
         .await
     }
 
+    /// The peers this node has verified, from its state.
+    pub async fn verified(&self) -> Vec<PeerId> {
+        self.handle
+            .state()
+            .await
+            .expect("node state")
+            .verified_peers()
+    }
+
+    /// Waits until the last connection with `peer` has closed.
+    pub async fn wait_disconnected(&mut self, peer: PeerId) {
+        self.wait_for(
+            &format!("the last connection with {peer} to close"),
+            |e| matches!(e, Event::ConnectionClosed { peer: p, remaining: 0, .. } if *p == peer),
+        )
+        .await;
+    }
+
+    /// Waits for the next refused connection and returns the event.
+    pub async fn wait_refused(&mut self) -> Event {
+        self.wait_for("a refused connection", |e| {
+            matches!(e, Event::ConnectionRefused { .. })
+        })
+        .await
+    }
+
     /// Handshake events for `peer` seen so far, in order.
     pub fn handshake_states(&self, peer: PeerId) -> Vec<HandshakeState> {
         self.seen

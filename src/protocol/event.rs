@@ -135,8 +135,9 @@ pub enum Event {
         /// The error code sent back.
         code: u16,
     },
-    /// A lost connection interrupted a send; it will be retried once the peer
-    /// verifies again.
+    /// An attempt of a send failed (connection lost, unanswered, stream
+    /// error); the send goes again after a backoff, over a verified
+    /// connection, until its deadline.
     SendRetrying {
         /// The send.
         id: SendId,

@@ -4,8 +4,8 @@
 //! "Guaranteed delivery attempt": a send whose attempt loses its connection or
 //! goes unanswered is kept and re-sent once the peer is verified again, until
 //! its deadline. Delivery is therefore at least once: the remote may see a
-//! request again if an answer was lost. Every accepted
-//! send leaves this table exactly once, through [`Sends::complete`],
+//! request again if an answer was lost. Every accepted send leaves this table
+//! exactly once, through [`Sends::complete`], [`Sends::remove`],
 //! [`Sends::expired`], [`Sends::remove_peer`] or [`Sends::drain`], and the
 //! node reports exactly one outcome for each.
 

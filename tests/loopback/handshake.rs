@@ -25,14 +25,8 @@ async fn two_nodes_verify_each_other() {
         b.handshake_states(a.peer_id()),
         [Connected, InboundPending, Verified]
     );
-    assert_eq!(
-        a.handle.state().await.unwrap().verified_peers(),
-        [b.peer_id()]
-    );
-    assert_eq!(
-        b.handle.state().await.unwrap().verified_peers(),
-        [a.peer_id()]
-    );
+    assert_eq!(a.verified().await, [b.peer_id()]);
+    assert_eq!(b.verified().await, [a.peer_id()]);
 }
 
 #[tokio::test]
@@ -78,14 +72,8 @@ async fn simultaneous_dial_verifies_once_on_each_side() {
         );
         assert!(!states.contains(&HandshakeState::Failed), "{states:?}");
     }
-    assert_eq!(
-        a.handle.state().await.unwrap().verified_peers(),
-        [b.peer_id()]
-    );
-    assert_eq!(
-        b.handle.state().await.unwrap().verified_peers(),
-        [a.peer_id()]
-    );
+    assert_eq!(a.verified().await, [b.peer_id()]);
+    assert_eq!(b.verified().await, [a.peer_id()]);
 }
 
 #[tokio::test]
@@ -124,19 +112,8 @@ async fn forged_signature_is_rejected() {
         "{rejected:?}"
     );
     let peer = forger.peer_id();
-    honest
-        .wait_for(
-            "the forger's connection to close",
-            |e| matches!(e, Event::ConnectionClosed { peer: p, remaining: 0, .. } if *p == peer),
-        )
-        .await;
-    assert!(honest
-        .handle
-        .state()
-        .await
-        .unwrap()
-        .verified_peers()
-        .is_empty());
+    honest.wait_disconnected(peer).await;
+    assert!(honest.verified().await.is_empty());
 }
 
 #[tokio::test]
@@ -184,10 +161,7 @@ async fn handshake_replayed_by_a_third_peer_is_rejected() {
         }
     ));
     // Alice's own session with Bob is untouched.
-    assert_eq!(
-        bob.handle.state().await.unwrap().verified_peers(),
-        [alice.peer_id()]
-    );
+    assert_eq!(bob.verified().await, [alice.peer_id()]);
 }
 
 #[tokio::test]
@@ -261,12 +235,7 @@ async fn silent_peer_times_out_and_is_disconnected() {
         }
     ));
     let peer = silent.peer_id();
-    honest
-        .wait_for(
-            "the silent peer's connection to close",
-            |e| matches!(e, Event::ConnectionClosed { peer: p, remaining: 0, .. } if *p == peer),
-        )
-        .await;
+    honest.wait_disconnected(peer).await;
     // A timeout is not misbehaviour: it does not count toward a ban.
     assert!(honest.handle.state().await.unwrap().bans.is_empty());
 }

@@ -21,19 +21,11 @@ async fn banned_peer_is_disconnected_refused_and_readmitted_after_expiry() {
         .await
         .unwrap();
     let peer = a.peer_id();
-    b.wait_for(
-        "the banned peer's connection to close",
-        |e| matches!(e, Event::ConnectionClosed { peer: p, remaining: 0, .. } if *p == peer),
-    )
-    .await;
+    b.wait_disconnected(peer).await;
 
     // While banned, a new connection is refused.
     a.handle.dial(b.address.clone()).await.unwrap();
-    let refused = b
-        .wait_for("the refusal", |e| {
-            matches!(e, Event::ConnectionRefused { .. })
-        })
-        .await;
+    let refused = b.wait_refused().await;
     assert_eq!(
         refused,
         Event::ConnectionRefused {
@@ -67,11 +59,7 @@ async fn repeated_invalid_handshakes_lead_to_a_ban() {
     for attempt in 1..=3 {
         forger.handle.dial(honest.address.clone()).await.unwrap();
         honest.wait_handshake(peer, HandshakeState::Failed).await;
-        honest
-            .wait_for("the connection to close", |e| {
-                matches!(e, Event::ConnectionClosed { peer: p, remaining: 0, .. } if *p == peer)
-            })
-            .await;
+        honest.wait_disconnected(peer).await;
         let banned = honest
             .handle
             .state()
@@ -122,11 +110,7 @@ async fn inbound_connection_limit_is_enforced() {
     let second = LoopbackNode::start(NodeConfig::default()).await;
     connect(&mut first, &mut limited).await;
     second.handle.dial(limited.address.clone()).await.unwrap();
-    let refused = limited
-        .wait_for("the refusal", |e| {
-            matches!(e, Event::ConnectionRefused { .. })
-        })
-        .await;
+    let refused = limited.wait_refused().await;
     assert_eq!(
         refused,
         Event::ConnectionRefused {
@@ -162,11 +146,7 @@ async fn per_peer_limit_is_enforced() {
         )
         .await;
     other.handle.dial(limited.address.clone()).await.unwrap();
-    let refused = limited
-        .wait_for("the refusal", |e| {
-            matches!(e, Event::ConnectionRefused { .. })
-        })
-        .await;
+    let refused = limited.wait_refused().await;
     assert!(
         matches!(
             refused,
@@ -178,8 +158,5 @@ async fn per_peer_limit_is_enforced() {
         "{refused:?}"
     );
     // The first session is unaffected.
-    assert_eq!(
-        limited.handle.state().await.unwrap().verified_peers(),
-        [other.peer_id()]
-    );
+    assert_eq!(limited.verified().await, [other.peer_id()]);
 }
