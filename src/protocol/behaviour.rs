@@ -73,7 +73,8 @@ impl Behaviour {
         let instance = request_response::Behaviour::with_codec(
             Codec::new(config.max_message_size)
                 .reporting_to(rejections)
-                .corrupting_requests(config.misbehaviour == Misbehaviour::MalformedRequests),
+                .corrupting_requests(config.misbehaviour == Misbehaviour::MalformedRequests)
+                .unbounded_writes(config.misbehaviour == Misbehaviour::IgnoreSizeLimit),
             [(INSTANCE_PROTOCOL, request_response::ProtocolSupport::Full)],
             request_response::Config::default().with_request_timeout(config.request_timeout),
         );

@@ -104,6 +104,7 @@ pub struct Codec<Req, Resp> {
     max_frame: u32,
     rejections: Option<mpsc::Sender<String>>,
     corrupt_requests: bool,
+    unbounded_writes: bool,
     _types: PhantomData<fn() -> (Req, Resp)>,
 }
 
@@ -114,8 +115,16 @@ impl<Req, Resp> Codec<Req, Resp> {
             max_frame,
             rejections: None,
             corrupt_requests: false,
+            unbounded_writes: false,
             _types: PhantomData,
         }
+    }
+
+    /// Writes frames of any size, ignoring the limit (reads keep it): for
+    /// adversarial test peers only.
+    pub fn unbounded_writes(mut self, unbounded: bool) -> Self {
+        self.unbounded_writes = unbounded;
+        self
     }
 
     /// Writes every request with its first byte (the message tag) replaced by
@@ -138,6 +147,7 @@ impl<Req, Resp> Clone for Codec<Req, Resp> {
             max_frame: self.max_frame,
             rejections: self.rejections.clone(),
             corrupt_requests: self.corrupt_requests,
+            unbounded_writes: self.unbounded_writes,
             _types: PhantomData,
         }
     }
@@ -187,7 +197,12 @@ where
                 *tag = 0xff;
             }
         }
-        write_frame(io, &body, self.max_frame).await?;
+        let limit = if self.unbounded_writes {
+            u32::MAX
+        } else {
+            self.max_frame
+        };
+        write_frame(io, &body, limit).await?;
         io.close().await
     }
 

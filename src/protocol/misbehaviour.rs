@@ -30,4 +30,7 @@ pub enum Misbehaviour {
     /// Handshake honestly, but send every direct request with a corrupted
     /// body (an unknown message tag), as a buggy or hostile peer would.
     MalformedRequests,
+    /// Ignore the local message size limit when sending, so requests larger
+    /// than any peer accepts go out on the wire.
+    IgnoreSizeLimit,
 }

@@ -271,7 +271,7 @@ impl Node {
                 let result = self
                     .swarm
                     .dial(address)
-                    .map_err(|e| CommandError::Transport(e.to_string()));
+                    .map_err(|e| CommandError::Transport(describe_dial_error(&e)));
                 let _ = reply.send(result);
             }
             Command::Send(peer, request, reply) => {
@@ -337,7 +337,8 @@ impl Node {
             return Err(SendError::NotVerified(peer));
         }
         let size = encoded_request_size(&request);
-        if size > self.config.max_message_size as usize {
+        let enforce_limit = self.config.misbehaviour != Misbehaviour::IgnoreSizeLimit;
+        if enforce_limit && size > self.config.max_message_size as usize {
             return Err(SendError::TooLarge {
                 size,
                 max: self.config.max_message_size,
@@ -522,7 +523,7 @@ impl Node {
                 DialError::Denied { cause } => self.refused(peer_id, Direction::Outbound, cause),
                 other => self.emit(Event::DialFailed {
                     peer: peer_id,
-                    error: other.to_string(),
+                    error: describe_dial_error(&other),
                 }),
             },
             _ => {}
@@ -1036,7 +1037,10 @@ impl Node {
             }
             return;
         }
-        let Some((id, send)) = self.sends.interrupted(&request_id, error.to_string()) else {
+        let Some((id, send)) = self
+            .sends
+            .interrupted(&request_id, describe_failure(&error))
+        else {
             return;
         };
         let (attempts, deadline) = (send.attempts, send.deadline);
@@ -1058,7 +1062,7 @@ impl Node {
             id,
             peer,
             attempts,
-            error: error.to_string(),
+            error: describe_failure(&error),
         });
         // Never resend at once: the same failure repeating immediately would
         // spin. After a backoff the peer is redialed if it is gone, or the send
@@ -1138,6 +1142,46 @@ fn rejection(failure: &HandshakeFailure) -> HandshakeResponse {
     HandshakeResponse::Rejected {
         code: failure.code(),
         message: failure.to_string(),
+    }
+}
+
+/// A send failure in stable words. libp2p's own messages can embed
+/// process-wide counters (yamux numbers its connections), which would make the
+/// same simulated run read differently depending on what ran before it.
+fn describe_failure(error: &OutboundFailure) -> String {
+    match error {
+        OutboundFailure::DialFailure => "dial failed".into(),
+        OutboundFailure::Timeout => "no response in time".into(),
+        OutboundFailure::ConnectionClosed => "connection closed before the response".into(),
+        OutboundFailure::UnsupportedProtocols => "peer does not support the protocol".into(),
+        OutboundFailure::Io(e) => match FrameError::find(e) {
+            Some(frame) => frame.to_string(),
+            None => format!("stream error ({:?})", e.kind()),
+        },
+    }
+}
+
+/// A dial failure in stable words (see [`describe_failure`]).
+fn describe_dial_error(error: &DialError) -> String {
+    match error {
+        DialError::LocalPeerId { .. } => "dialed our own address".into(),
+        DialError::NoAddresses => "no address known".into(),
+        DialError::DialPeerConditionFalse(_) => "already connected or dialing".into(),
+        DialError::Aborted => "dial aborted".into(),
+        DialError::WrongPeerId { .. } => "the address belongs to another peer".into(),
+        DialError::Denied { .. } => "denied".into(),
+        DialError::Transport(attempts) => {
+            let kinds: Vec<String> = attempts
+                .iter()
+                .map(|(address, error)| match error {
+                    libp2p::TransportError::MultiaddrNotSupported(_) => {
+                        format!("{address}: address not supported")
+                    }
+                    libp2p::TransportError::Other(e) => format!("{address}: {:?}", e.kind()),
+                })
+                .collect();
+            format!("transport failed: {}", kinds.join("; "))
+        }
     }
 }
 

@@ -85,6 +85,19 @@ pub fn json_schema() -> String {
 
 /// Parses and validates scenario text; `file` names it in errors.
 pub fn load_str(text: &str, file: &str) -> Result<Plan, LoadError> {
+    let blank = text
+        .lines()
+        .all(|line| line.trim().is_empty() || line.trim_start().starts_with('#'));
+    if blank {
+        return Err(LoadError {
+            file: file.to_owned(),
+            line: 1,
+            column: 1,
+            message: "the file is empty; a scenario needs `name`, `about`, `nodes` and `steps`"
+                .into(),
+            help: None,
+        });
+    }
     let raw: ScenarioFile =
         serde_saphyr::from_str(text).map_err(|e| syntax_error(file, text, &e))?;
     Validator {
@@ -347,6 +360,9 @@ impl Validator<'_> {
         if let Some(version) = &spec.version {
             config.protocol_version = version.clone();
         }
+        if spec.kind == NodeKind::WrongVersion {
+            config.protocol_version = "simnet/99.0".into();
+        }
         if let Some(t) = &spec.handshake_timeout {
             config.handshake_timeout = self.duration(t)?;
         }
@@ -386,6 +402,8 @@ impl Validator<'_> {
             NodeKind::SilentHandshake => Misbehaviour::SilentHandshake,
             NodeKind::SkipHandshake => Misbehaviour::SkipHandshake,
             NodeKind::MalformedRequests => Misbehaviour::MalformedRequests,
+            NodeKind::Oversized => Misbehaviour::IgnoreSizeLimit,
+            NodeKind::WrongVersion => Misbehaviour::None,
         };
         let replays = match (&spec.replays, spec.kind) {
             (Some(r), NodeKind::Replay) => Some((self.node(&r.from)?, self.node(&r.to)?)),
@@ -459,6 +477,16 @@ impl Validator<'_> {
                     metadata: s.metadata.as_ref().map(|m| m.as_bytes().to_vec()),
                     expect: s.expect,
                     code: s.code,
+                    repeat: match s.repeat {
+                        None => 1,
+                        Some(n @ 1..=10_000) => n,
+                        Some(n) => {
+                            return Err(self.error_at(
+                                &s.from.referenced,
+                                format!("`repeat` must be between 1 and 10000, got {n}"),
+                            ))
+                        }
+                    },
                 }),
             ));
         }

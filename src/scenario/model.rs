@@ -106,6 +106,10 @@ pub enum NodeKind {
     SkipHandshake,
     /// Handshakes honestly, then sends only undecodable direct requests.
     MalformedRequests,
+    /// Presents protocol version `simnet/99.0`, incompatible with everyone.
+    WrongVersion,
+    /// Sends direct messages larger than its own (and its peers') size limit.
+    Oversized,
 }
 
 /// How a node's application answers direct requests.
@@ -242,6 +246,9 @@ pub struct SendSpec {
     /// For `expect: error`: the code.
     #[serde(default)]
     pub code: Option<u16>,
+    /// Send this many copies at once (a flood); each is checked against `expect`.
+    #[serde(default)]
+    pub repeat: Option<u32>,
 }
 
 /// `{ node, topic }`.

@@ -72,6 +72,8 @@ pub struct SendPlan {
     pub expect: Option<SendExpect>,
     /// Expected error code for `expect: error`.
     pub code: Option<u16>,
+    /// Copies sent at once.
+    pub repeat: u32,
 }
 
 /// What a step does.

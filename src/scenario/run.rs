@@ -133,27 +133,9 @@ impl<'a> Runner<'a> {
             }
             Action::Disconnect(node, peer) => w.disconnect(node, peer)?,
             Action::Send(send) => {
-                let request = InstanceMessageRequest {
-                    protocol: send.protocol.clone(),
-                    payload: send.payload.clone(),
-                    metadata: send.metadata.clone(),
-                };
-                let result = w.send(&send.from, &send.to, request)?;
-                if let Err(e) = &result {
-                    let reason = match e {
-                        SendError::NotVerified(_) => format!("{} is not verified", send.to),
-                        other => other.to_string(),
-                    };
-                    w.note(&send.from, format!("send to {} refused: {reason}", send.to));
+                for _ in 0..send.repeat {
+                    self.send_once(line, send)?;
                 }
-                let incarnation = self.incarnations.get(&send.from).copied().unwrap_or(0);
-                self.sent.push(SentMessage {
-                    line,
-                    at: self.world.elapsed(),
-                    plan: send.clone(),
-                    result,
-                    incarnation,
-                });
             }
             Action::Subscribe(nodes, topic) => {
                 for node in nodes {
@@ -193,6 +175,32 @@ impl<'a> Runner<'a> {
                 }
             }
         }
+        Ok(())
+    }
+
+    fn send_once(&mut self, line: u64, send: &SendPlan) -> Result<(), SimError> {
+        let request = InstanceMessageRequest {
+            protocol: send.protocol.clone(),
+            payload: send.payload.clone(),
+            metadata: send.metadata.clone(),
+        };
+        let result = self.world.send(&send.from, &send.to, request)?;
+        if let Err(e) = &result {
+            let reason = match e {
+                SendError::NotVerified(_) => format!("{} is not verified", send.to),
+                other => other.to_string(),
+            };
+            self.world
+                .note(&send.from, format!("send to {} refused: {reason}", send.to));
+        }
+        let incarnation = self.incarnations.get(&send.from).copied().unwrap_or(0);
+        self.sent.push(SentMessage {
+            line,
+            at: self.world.elapsed(),
+            plan: send.clone(),
+            result,
+            incarnation,
+        });
         Ok(())
     }
 

@@ -88,7 +88,8 @@ fn wrong_type_says_what_was_expected() {
 #[test]
 fn missing_required_field_is_named() {
     let e = error("name: t\nnodes:\n  alice: {}\nsteps: []\n");
-    assert!(e.message.contains("about"), "{e}");
+    assert_eq!((e.line, e.column), (4, 1), "{e}");
+    assert_eq!(e.message, "missing field `about`");
 }
 
 #[test]
@@ -128,6 +129,7 @@ fn inverted_latency_range_is_refused() {
 #[test]
 fn replay_without_source_is_explained() {
     let e = error("name: t\nabout: A test.\nnodes:\n  carol: { kind: replay }\nsteps: []\n");
+    assert_eq!((e.line, e.column), (4, 10), "{e}");
     assert!(e.message.contains("`kind: replay` but no `replays"), "{e}");
 }
 
@@ -154,8 +156,14 @@ fn end_before_last_step_is_refused() {
 
 #[test]
 fn empty_file_is_a_clear_error() {
-    let e = error("");
-    assert!(!e.message.is_empty(), "{e}");
+    for empty in ["", "  \n\n", "# only a comment\n"] {
+        let e = error(empty);
+        assert_eq!((e.line, e.column), (1, 1), "{e}");
+        assert_eq!(
+            e.message,
+            "the file is empty; a scenario needs `name`, `about`, `nodes` and `steps`"
+        );
+    }
 }
 
 #[test]
@@ -163,7 +171,8 @@ fn loss_rate_out_of_range_is_refused() {
     let e = error(&format!(
         "{HEADER}steps:\n  - at: 0s\n    loss: {{ between: [alice, bob], rate: 1.5 }}\n"
     ));
-    assert!(e.message.contains("between 0 and 1"), "{e}");
+    assert_eq!(e.line, 7, "{e}");
+    assert!(e.message.contains("between 0 and 1, got 1.5"), "{e}");
 }
 
 #[test]

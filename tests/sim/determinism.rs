@@ -133,3 +133,49 @@ fn real_clocks_on_other_threads_advance_during_a_simulation() {
         "the real wall clock is not the simulation's"
     );
 }
+
+/// Regression: libp2p error texts embed process-wide counters (yamux numbers
+/// its connections), so a trace that quoted them read differently in a process
+/// that had already run other simulations. A fault-heavy scenario must give
+/// the same trace here, after another run, as in a fresh process.
+#[test]
+fn traces_do_not_depend_on_what_ran_before_in_the_process() {
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/oversized-sender.yaml");
+    let plan = simnet::scenario::load_file(&path).unwrap();
+    // Advance libp2p's process-wide counters first.
+    simulate(
+        WorldConfig {
+            seed: 99,
+            ..Default::default()
+        },
+        |world| {
+            workload::run(
+                world,
+                Workload {
+                    nodes: 3,
+                    duration: Duration::from_secs(5),
+                    traffic: true,
+                },
+            )
+            .unwrap();
+        },
+    )
+    .unwrap();
+    let here = simnet::scenario::run(&plan).unwrap().trace;
+    let output = Command::new(env!("CARGO_BIN_EXE_simnet"))
+        .args(["run", path.to_str().unwrap(), "--trace"])
+        .output()
+        .expect("run simnet");
+    let fresh: Vec<String> = String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .filter_map(|l| l.strip_prefix("  ["))
+        .map(|l| format!("[{l}"))
+        .collect();
+    assert!(
+        here.iter().any(|l| l.contains("interrupted")),
+        "the run hit errors: {here:#?}"
+    );
+    assert_eq!(here, fresh);
+}
