@@ -299,6 +299,13 @@ impl Validator<'_> {
             }
             None => DEFAULT_LATENCY,
         };
+        let loss = raw.network.loss.unwrap_or(0.0);
+        if !(0.0..=1.0).contains(&loss) {
+            return Err(self.error_at(
+                &top,
+                format!("`network.loss` must be between 0 and 1, got {loss}"),
+            ));
+        }
         let nodes = raw
             .nodes
             .iter()
@@ -330,6 +337,7 @@ impl Validator<'_> {
             about: raw.about,
             seed: raw.seed,
             latency,
+            loss,
             nodes,
             steps,
             never,

@@ -85,6 +85,9 @@ pub struct ScenarioFile {
 pub struct NetworkSpec {
     /// Message latency range, `min..max` (default `1ms..20ms`).
     pub latency: Option<DurationText>,
+    /// Probability, per millisecond tick, that any link drops what is in
+    /// flight (default 0).
+    pub loss: Option<f64>,
 }
 
 /// What kind of peer a node is: honest, or an adversary with one fault.

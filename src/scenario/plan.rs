@@ -19,6 +19,8 @@ pub struct Plan {
     pub seed: u64,
     /// Message latency range.
     pub latency: (Duration, Duration),
+    /// Loss rate on every link.
+    pub loss: f64,
     /// Nodes in creation order.
     pub nodes: Vec<PlannedNode>,
     /// Steps in time order (ties keep file order).

@@ -116,6 +116,9 @@ impl<'a> Runner<'a> {
             self.configs.insert(node.name.clone(), config.clone());
             self.world.add_node(&node.name, config)?;
         }
+        if self.plan.loss > 0.0 {
+            self.world.set_global_loss(self.plan.loss);
+        }
         self.world.start()
     }
 

@@ -545,6 +545,33 @@ impl World {
         Ok(())
     }
 
+    /// Partitions every node of `left` from every node of `right` (a split
+    /// network); links inside each group keep working.
+    pub fn partition_groups(&mut self, left: &[&str], right: &[&str]) -> Result<(), SimError> {
+        for a in left {
+            for b in right {
+                self.partition(a, b)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Repairs every link between `left` and `right`.
+    pub fn repair_groups(&mut self, left: &[&str], right: &[&str]) -> Result<(), SimError> {
+        for a in left {
+            for b in right {
+                self.repair(a, b)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Makes every link fail with probability `rate` per step (see [`Self::set_loss`]).
+    pub fn set_global_loss(&mut self, rate: f64) {
+        self.sim.set_fail_rate(rate.clamp(0.0, 1.0));
+        self.note("world", format!("loss on every link: {rate}"));
+    }
+
     /// Ends a partition between `a` and `b`.
     pub fn repair(&mut self, a: &str, b: &str) -> Result<(), SimError> {
         self.pair(a, b)?;

@@ -199,3 +199,14 @@ fn display_names_file_line_and_column() {
     );
     assert!(text.ends_with("help: did you mean `dial`?"), "{text}");
 }
+
+#[test]
+fn network_loss_out_of_range_is_refused() {
+    let e =
+        error("name: t\nabout: A test.\nnetwork: { loss: 2.0 }\nnodes:\n  alice: {}\nsteps: []\n");
+    assert!(
+        e.message
+            .contains("`network.loss` must be between 0 and 1, got 2"),
+        "{e}"
+    );
+}

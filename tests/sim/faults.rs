@@ -237,3 +237,34 @@ fn node_with_a_fast_clock_fails_the_freshness_check() {
         other => panic!("expected a stale handshake, got {other:?}"),
     }
 }
+
+#[test]
+fn group_partition_splits_the_network_and_repair_heals_it() {
+    simulate(
+        WorldConfig {
+            seed: 7,
+            ..Default::default()
+        },
+        |world| {
+            world_with(world, &["a", "b", "c", "d"]);
+            world.partition_groups(&["a", "b"], &["c", "d"]).unwrap();
+            for (x, y) in [("a", "b"), ("c", "d"), ("a", "c"), ("b", "d")] {
+                world.dial(x, y).unwrap().unwrap();
+            }
+            world.run_for(Duration::from_secs(2)).unwrap();
+            assert!(
+                verified(world, "a", "b") && verified(world, "c", "d"),
+                "inside the groups"
+            );
+            assert!(
+                !verified(world, "a", "c") && !verified(world, "b", "d"),
+                "across the split"
+            );
+            world.repair_groups(&["a", "b"], &["c", "d"]).unwrap();
+            world.dial("a", "c").unwrap().unwrap();
+            world.run_for(Duration::from_secs(2)).unwrap();
+            assert!(verified(world, "a", "c"), "{:#?}", world.trace_lines());
+        },
+    )
+    .unwrap();
+}
