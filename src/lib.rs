@@ -9,9 +9,11 @@
 //!   nothing of simulation.
 //! - [`sim`]: the deterministic simulated network the same nodes run in.
 //! - [`scenario`]: YAML scenarios, their runner, expectations and invariants.
+//! - [`report`]: JUnit, Markdown and JSON reports of a conformance run.
 //! - [`demo`]: a built-in run of real nodes over 127.0.0.1 (`simnet demo`).
 
 pub mod demo;
 pub mod protocol;
+pub mod report;
 pub mod scenario;
 pub mod sim;

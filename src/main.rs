@@ -40,7 +40,9 @@ struct Cli {
 enum Command {
     /// Run every scenario in the simulator and report which conform.
     ///
-    /// Prints one line per scenario and a closing `N passed, N failed` line.
+    /// Prints one line per scenario and a closing `N passed, N failed` line,
+    /// and writes junit.xml, summary.md (with a sequence diagram of each
+    /// failing run) and results.json to --report-dir.
     /// Exits 0 when all pass, 1 when a scenario fails, 2 when a file is not a
     /// valid scenario (its error names file:line:column) or a path is unreadable.
     ///
@@ -52,6 +54,9 @@ enum Command {
         /// Scenarios run at once (default: the number of cores).
         #[arg(long)]
         jobs: Option<usize>,
+        /// Where to write junit.xml, summary.md and results.json.
+        #[arg(long, default_value = "reports/latest")]
+        report_dir: PathBuf,
     },
     /// Run one scenario and print its checks, invariant violations and,
     /// with --trace, every event.
@@ -154,7 +159,11 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> anyhow::Result<u8> {
     match cli.command {
-        Command::Conformance { paths, jobs } => conformance(&paths, jobs),
+        Command::Conformance {
+            paths,
+            jobs,
+            report_dir,
+        } => conformance(&paths, jobs, &report_dir),
         Command::Run { file, seed, trace } => run_one(&file, seed, trace),
         Command::Schema => {
             print!("{}", simnet::scenario::load::json_schema());
@@ -218,7 +227,11 @@ fn simulate_workload(
     Ok(EXIT_PASS)
 }
 
-fn conformance(paths: &[PathBuf], jobs: Option<usize>) -> anyhow::Result<u8> {
+fn conformance(
+    paths: &[PathBuf],
+    jobs: Option<usize>,
+    report_dir: &std::path::Path,
+) -> anyhow::Result<u8> {
     let files = match suite::discover(paths) {
         Ok(files) => files,
         Err(error) => {
@@ -260,6 +273,18 @@ fn conformance(paths: &[PathBuf], jobs: Option<usize>) -> anyhow::Result<u8> {
             }
         }
     }
+    let report = simnet::report::Report::from_suite(&entries);
+    if let Err(error) = report.write_all(report_dir) {
+        eprintln!(
+            "error: cannot write reports to {}: {error}",
+            report_dir.display()
+        );
+        return Ok(EXIT_USAGE);
+    }
+    println!(
+        "reports: {}/{{junit.xml, summary.md, results.json}}",
+        report_dir.display()
+    );
     println!("{passed} passed, {} failed", failed + invalid);
     Ok(if invalid > 0 {
         EXIT_USAGE

@@ -1,6 +1,7 @@
 //! simnet's integration tests: one test binary (linking libp2p once keeps
 //! builds fast on two cores), with one module per topic.
 
+mod cli;
 mod loopback;
 mod scenarios;
 mod sim;

@@ -1,0 +1,134 @@
+//! Conformance reports: one [`Report`] value rendered as JUnit XML (for CI
+//! systems), Markdown with sequence diagrams of failing runs (for people
+//! reading a pull request) and JSON (for tools).
+
+pub mod junit;
+pub mod markdown;
+
+use std::{io, path::Path};
+
+use serde::Serialize;
+
+use crate::scenario::suite::{FileResult, SuiteEntry};
+
+/// How one scenario ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Every check held and no invariant broke.
+    Passed,
+    /// A check or an invariant failed.
+    Failed,
+    /// The file is not a valid scenario.
+    Invalid,
+    /// The simulation itself failed.
+    Crashed,
+}
+
+/// One scenario's result.
+#[derive(Clone, Debug, Serialize)]
+pub struct ScenarioResult {
+    /// The scenario file.
+    pub file: String,
+    /// The scenario's name (the file name when it could not be loaded).
+    pub name: String,
+    /// What it proves.
+    pub about: String,
+    /// The seed it ran with.
+    pub seed: Option<u64>,
+    /// How it ended.
+    pub status: Status,
+    /// Failed checks, violations, or the load error.
+    pub failures: Vec<String>,
+    /// The command that replays this run exactly.
+    pub replay: Option<String>,
+    /// The trace, one line per event (empty unless it ran).
+    pub trace: Vec<String>,
+}
+
+/// A whole conformance run.
+#[derive(Clone, Debug, Serialize)]
+pub struct Report {
+    /// simnet's version.
+    pub simnet: String,
+    /// Scenarios that passed.
+    pub passed: usize,
+    /// Scenarios that failed, crashed or could not be loaded.
+    pub failed: usize,
+    /// Every scenario, in file order.
+    pub results: Vec<ScenarioResult>,
+}
+
+impl Report {
+    /// Builds the report of a suite run.
+    pub fn from_suite(entries: &[SuiteEntry]) -> Report {
+        let results: Vec<ScenarioResult> = entries.iter().map(result_of).collect();
+        let passed = results
+            .iter()
+            .filter(|r| r.status == Status::Passed)
+            .count();
+        Report {
+            simnet: env!("CARGO_PKG_VERSION").to_owned(),
+            passed,
+            failed: results.len() - passed,
+            results,
+        }
+    }
+
+    /// Writes `junit.xml`, `summary.md` and `results.json` into `dir`.
+    pub fn write_all(&self, dir: &Path) -> io::Result<()> {
+        std::fs::create_dir_all(dir)?;
+        std::fs::write(
+            dir.join("junit.xml"),
+            junit::render(self).map_err(io::Error::other)?,
+        )?;
+        std::fs::write(dir.join("summary.md"), markdown::render(self))?;
+        let json = serde_json::to_string_pretty(self).map_err(io::Error::other)?;
+        std::fs::write(dir.join("results.json"), json + "\n")
+    }
+}
+
+fn result_of(entry: &SuiteEntry) -> ScenarioResult {
+    let file = entry.path.display().to_string();
+    let stem = entry
+        .path
+        .file_stem()
+        .map_or_else(|| file.clone(), |s| s.to_string_lossy().into_owned());
+    match &entry.result {
+        FileResult::Ran(outcome) => ScenarioResult {
+            replay: (!outcome.passed)
+                .then(|| format!("simnet run {file} --seed {} --trace", outcome.seed)),
+            file,
+            name: outcome.scenario.clone(),
+            about: outcome.about.clone(),
+            seed: Some(outcome.seed),
+            status: if outcome.passed {
+                Status::Passed
+            } else {
+                Status::Failed
+            },
+            failures: outcome.failures(),
+            trace: outcome.trace.clone(),
+        },
+        FileResult::Invalid(error) => ScenarioResult {
+            file,
+            name: stem,
+            about: String::new(),
+            seed: None,
+            status: Status::Invalid,
+            failures: vec![error.to_string()],
+            replay: None,
+            trace: Vec::new(),
+        },
+        FileResult::Crashed(error) => ScenarioResult {
+            replay: Some(format!("simnet run {file}")),
+            file,
+            name: stem,
+            about: String::new(),
+            seed: None,
+            status: Status::Crashed,
+            failures: vec![error.to_string()],
+            trace: Vec::new(),
+        },
+    }
+}

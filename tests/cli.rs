@@ -1,0 +1,182 @@
+//! The `simnet` binary as CI and people use it: exit codes, reports, errors.
+
+use std::{
+    path::{Path, PathBuf},
+    process::{Command, Output},
+};
+
+fn simnet(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_simnet"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("run simnet")
+}
+
+/// A fresh directory under the system temp dir for this test.
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("simnet-cli-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    dir
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn conformance_passes_and_writes_three_reports() {
+    let reports = scratch("pass");
+    let out = simnet(&[
+        "conformance",
+        "scenarios",
+        "--report-dir",
+        reports.to_str().unwrap(),
+    ]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{}", text(&out.stderr));
+    let scenarios = std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios"))
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .path()
+                .extension()
+                .is_some_and(|x| x == "yaml")
+        })
+        .count();
+    assert!(
+        stdout.contains(&format!("{scenarios} passed, 0 failed")),
+        "{stdout}"
+    );
+
+    let junit = std::fs::read_to_string(reports.join("junit.xml")).unwrap();
+    let xml = roxmltree::Document::parse(&junit).expect("junit.xml is well-formed XML");
+    let cases = xml
+        .descendants()
+        .filter(|n| n.has_tag_name("testcase"))
+        .count();
+    assert_eq!(cases, scenarios);
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(reports.join("results.json")).unwrap())
+            .unwrap();
+    assert_eq!(json["passed"], scenarios);
+    let summary = std::fs::read_to_string(reports.join("summary.md")).unwrap();
+    assert!(
+        summary.contains(&format!("**{scenarios} passed, 0 failed**")),
+        "{summary}"
+    );
+}
+
+const FAILING: &str = "\
+name: wrong-claim
+about: Claims two peers that never dial are verified, so it must fail.
+seed: 3
+nodes:
+  alice: {}
+  bob: {}
+steps:
+  - at: 0s
+    dial: { from: alice, to: bob }
+  - at: 2s
+    expect:
+      not_verified: [[alice, bob]]
+";
+
+#[test]
+fn a_failing_scenario_exits_1_with_replay_command_and_diagram() {
+    let dir = scratch("fail");
+    std::fs::write(dir.join("wrong-claim.yaml"), FAILING).unwrap();
+    let reports = dir.join("reports");
+    let out = simnet(&[
+        "conformance",
+        dir.to_str().unwrap(),
+        "--report-dir",
+        reports.to_str().unwrap(),
+    ]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("FAIL   wrong-claim (seed 3)"), "{stdout}");
+    assert!(
+        stdout.contains("alice and bob not verified: alice verified bob: true"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("0 passed, 1 failed"), "{stdout}");
+
+    let junit = std::fs::read_to_string(reports.join("junit.xml")).unwrap();
+    let xml = roxmltree::Document::parse(&junit).expect("well-formed");
+    let failure = xml
+        .descendants()
+        .find(|n| n.has_tag_name("failure"))
+        .expect("a failure element");
+    assert!(
+        failure.text().unwrap_or("").contains("replay: simnet run"),
+        "{junit}"
+    );
+    let summary = std::fs::read_to_string(reports.join("summary.md")).unwrap();
+    assert!(summary.contains("```mermaid\nsequenceDiagram"), "{summary}");
+    assert!(
+        summary.contains("alice-->>bob") || summary.contains("bob-->>alice"),
+        "{summary}"
+    );
+
+    // The replay command reproduces the failure.
+    let file = dir.join("wrong-claim.yaml");
+    let replay = simnet(&["run", file.to_str().unwrap(), "--seed", "3"]);
+    assert_eq!(replay.status.code(), Some(1));
+    assert!(text(&replay.stdout).contains("FAILED"));
+}
+
+#[test]
+fn an_invalid_file_exits_2_naming_its_location() {
+    let dir = scratch("invalid");
+    let file = dir.join("bad.yaml");
+    std::fs::write(
+        &file,
+        "name: bad\nabout: A.\nnodes:\n  a: {}\nsteps:\n  - at: 1s\n    dail: { from: a, to: a }\n",
+    )
+    .unwrap();
+    let out = simnet(&["run", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("bad.yaml:7:5: unknown field `dail`"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("did you mean `dial`?"), "{stderr}");
+
+    let out = simnet(&[
+        "conformance",
+        dir.to_str().unwrap(),
+        "--report-dir",
+        dir.join("r").to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stdout).contains("ERROR  "),
+        "{}",
+        text(&out.stdout)
+    );
+}
+
+#[test]
+fn bad_usage_exits_2_and_help_exits_0() {
+    assert_eq!(
+        simnet(&["conformance", "--no-such-flag"]).status.code(),
+        Some(2)
+    );
+    assert_eq!(simnet(&["no-such-command"]).status.code(), Some(2));
+    assert_eq!(
+        simnet(&["conformance", "/no/such/path"]).status.code(),
+        Some(2)
+    );
+    for command in ["conformance", "run", "simulate", "schema", "demo"] {
+        let out = simnet(&[command, "--help"]);
+        assert_eq!(out.status.code(), Some(0), "{command}");
+        assert!(
+            text(&out.stdout).contains("Example: simnet"),
+            "{command} --help has an example"
+        );
+    }
+}
