@@ -11,7 +11,7 @@ use clap::{Parser, Subcommand};
 use simnet::{
     scenario::{
         load_file, run_with_seed,
-        suite::{self, FileResult, SuiteEntry},
+        suite::{self, FileResult},
         Outcome,
     },
     sim::{
@@ -57,6 +57,33 @@ enum Command {
         /// Where to write junit.xml, summary.md and results.json.
         #[arg(long, default_value = "reports/latest")]
         report_dir: PathBuf,
+        /// Run each scenario with this many seeds: its own, then the next ones.
+        #[arg(long, default_value_t = 1)]
+        seeds: u64,
+        /// Run only slice K of N (1-based) of the sorted files, so N CI
+        /// machines together run each scenario exactly once.
+        #[arg(long, value_parser = parse_shard_arg)]
+        shard: Option<(usize, usize)>,
+    },
+    /// Run one scenario over a range of seeds and group the failures.
+    ///
+    /// Shows a progress bar (on a terminal, unless --quiet), then each distinct
+    /// failure with the number of seeds that hit it and a command that replays
+    /// one of them exactly. Exits 0 when every seed passes, 1 otherwise.
+    ///
+    /// Example: simnet sweep scenarios/simultaneous-dial.yaml --seeds 0..200
+    Sweep {
+        /// The scenario file.
+        file: PathBuf,
+        /// Seeds to run, `A..B` (B excluded).
+        #[arg(long, value_parser = parse_seed_range)]
+        seeds: std::ops::Range<u64>,
+        /// Simulations run at once (default: the number of cores).
+        #[arg(long)]
+        jobs: Option<usize>,
+        /// No progress bar.
+        #[arg(long, short)]
+        quiet: bool,
     },
     /// Run one scenario and print its checks, invariant violations and,
     /// with --trace, every event.
@@ -115,6 +142,29 @@ enum Command {
     },
 }
 
+fn parse_shard_arg(text: &str) -> Result<(usize, usize), String> {
+    suite::parse_shard(text).map_err(|e| e.to_string())
+}
+
+/// Parses `A..B` with A < B.
+fn parse_seed_range(text: &str) -> Result<std::ops::Range<u64>, String> {
+    let (a, b) = text
+        .split_once("..")
+        .ok_or_else(|| format!("expected a seed range like 0..100, got `{text}`"))?;
+    let a: u64 = a
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{a}` is not a seed"))?;
+    let b: u64 = b
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{b}` is not a seed"))?;
+    if a >= b {
+        return Err(format!("the range `{text}` is empty"));
+    }
+    Ok(a..b)
+}
+
 /// Parses `40s`, `1500ms`, `2m`.
 fn parse_duration(text: &str) -> Result<Duration, String> {
     let text = text.trim();
@@ -163,7 +213,15 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             paths,
             jobs,
             report_dir,
-        } => conformance(&paths, jobs, &report_dir),
+            seeds,
+            shard,
+        } => conformance(&paths, jobs, &report_dir, seeds, shard),
+        Command::Sweep {
+            file,
+            seeds,
+            jobs,
+            quiet,
+        } => sweep(&file, seeds, jobs, quiet),
         Command::Run { file, seed, trace } => run_one(&file, seed, trace),
         Command::Schema => {
             print!("{}", simnet::scenario::load::json_schema());
@@ -227,20 +285,29 @@ fn simulate_workload(
     Ok(EXIT_PASS)
 }
 
+fn default_jobs(jobs: Option<usize>) -> usize {
+    jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+}
+
 fn conformance(
     paths: &[PathBuf],
     jobs: Option<usize>,
     report_dir: &std::path::Path,
+    seeds: u64,
+    shard: Option<(usize, usize)>,
 ) -> anyhow::Result<u8> {
-    let files = match suite::discover(paths) {
+    let mut files = match suite::discover(paths) {
         Ok(files) => files,
         Err(error) => {
             eprintln!("error: {error}");
             return Ok(EXIT_USAGE);
         }
     };
-    let jobs = jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    let entries = suite::run_all(&files, jobs, &|_: &SuiteEntry| {});
+    if let Some((k, n)) = shard {
+        files = suite::shard(&files, k, n);
+        println!("shard {k}/{n}: {} scenario file(s)", files.len());
+    }
+    let entries = suite::run_all(&files, seeds, default_jobs(jobs), &|| {});
     let (mut passed, mut failed, mut invalid) = (0, 0, 0);
     for entry in &entries {
         match &entry.result {
@@ -293,6 +360,85 @@ fn conformance(
     } else {
         EXIT_PASS
     })
+}
+
+fn sweep(
+    file: &std::path::Path,
+    seeds: std::ops::Range<u64>,
+    jobs: Option<usize>,
+    quiet: bool,
+) -> anyhow::Result<u8> {
+    use std::io::IsTerminal;
+
+    let plan = match load_file(file) {
+        Ok(plan) => plan,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return Ok(EXIT_USAGE);
+        }
+    };
+    let seeds: Vec<u64> = seeds.collect();
+    let bar = if quiet || !std::io::stderr().is_terminal() {
+        indicatif::ProgressBar::hidden()
+    } else {
+        indicatif::ProgressBar::new(seeds.len() as u64)
+    };
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{bar:40} {pos}/{len} seeds, {elapsed} elapsed, eta {eta}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let outcomes = suite::run_parallel(
+        &seeds,
+        default_jobs(jobs),
+        &|seed| run_with_seed(&plan, *seed),
+        &|| bar.inc(1),
+    );
+    bar.finish_and_clear();
+    // Failures grouped by signature, in order of first appearance.
+    let mut groups: Vec<(String, Vec<u64>, Vec<String>)> = Vec::new();
+    for (seed, outcome) in seeds.iter().zip(&outcomes) {
+        let (signature, failures) = match outcome {
+            Ok(outcome) if outcome.passed => continue,
+            Ok(outcome) => (suite::failure_signature(outcome), outcome.failures()),
+            Err(error) => {
+                let line = format!("the simulation failed: {error}");
+                (line.clone(), vec![line])
+            }
+        };
+        match groups.iter_mut().find(|(s, _, _)| *s == signature) {
+            Some((_, hits, _)) => hits.push(*seed),
+            None => groups.push((signature, vec![*seed], failures)),
+        }
+    }
+    let failing: usize = groups.iter().map(|(_, hits, _)| hits.len()).sum();
+    println!(
+        "{} ({} seeds): {} passed, {failing} failed",
+        plan.name,
+        seeds.len(),
+        seeds.len() - failing
+    );
+    for (i, (_, hits, failures)) in groups.iter().enumerate() {
+        let shown: Vec<String> = hits.iter().take(10).map(u64::to_string).collect();
+        println!(
+            "\nfailure {} — {} seed(s): {}{}",
+            i + 1,
+            hits.len(),
+            shown.join(" "),
+            if hits.len() > 10 { " …" } else { "" }
+        );
+        println!("  as seed {} failed:", hits[0]);
+        for line in failures {
+            println!("    {line}");
+        }
+        println!(
+            "  replay: simnet run {} --seed {} --trace",
+            file.display(),
+            hits[0]
+        );
+    }
+    Ok(if failing == 0 { EXIT_PASS } else { EXIT_FAIL })
 }
 
 fn run_one(file: &std::path::Path, seed: Option<u64>, trace: bool) -> anyhow::Result<u8> {

@@ -180,3 +180,90 @@ fn bad_usage_exits_2_and_help_exits_0() {
         );
     }
 }
+
+#[test]
+fn shards_together_run_each_scenario_exactly_once() {
+    let mut seen: Vec<String> = Vec::new();
+    for k in 1..=3 {
+        let reports = scratch(&format!("shard{k}"));
+        let shard = format!("{k}/3");
+        let out = simnet(&[
+            "conformance",
+            "--shard",
+            &shard,
+            "--report-dir",
+            reports.to_str().unwrap(),
+        ]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+        seen.extend(
+            text(&out.stdout)
+                .lines()
+                .filter_map(|l| l.strip_prefix("pass   "))
+                .map(str::to_owned),
+        );
+    }
+    let mut all: Vec<String> = text(
+        &simnet(&[
+            "conformance",
+            "--report-dir",
+            scratch("all").to_str().unwrap(),
+        ])
+        .stdout,
+    )
+    .lines()
+    .filter_map(|l| l.strip_prefix("pass   "))
+    .map(str::to_owned)
+    .collect();
+    seen.sort();
+    all.sort();
+    assert!(!all.is_empty());
+    assert_eq!(seen, all, "no overlap, no gap");
+}
+
+/// Claims success for every send over a lossy link: true for some seeds only.
+const SEED_DEPENDENT: &str = "\
+name: lossy-claims-success
+about: Claims every send over a very lossy link succeeds, which holds for some seeds only.
+seed: 100
+nodes:
+  alice: {}
+  bob: {}
+steps:
+  - at: 0s
+    dial: { from: alice, to: bob }
+  - at: 1s
+    loss: { between: [alice, bob], rate: 0.01 }
+  - at: 1100ms
+    send: { from: alice, to: bob, payload: \"x\", expect: success, repeat: 8 }
+";
+
+#[test]
+fn sweep_finds_failing_seeds_and_its_replay_fails_the_same_way() {
+    let dir = scratch("sweep");
+    let file = dir.join("lossy-claims-success.yaml");
+    std::fs::write(&file, SEED_DEPENDENT).unwrap();
+    let out = simnet(&[
+        "sweep",
+        file.to_str().unwrap(),
+        "--seeds",
+        "100..116",
+        "--quiet",
+    ]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("failure 1 — "), "{stdout}");
+    let replay = stdout
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("replay: simnet "))
+        .expect("a replay command")
+        .to_owned();
+    let args: Vec<&str> = replay.split_whitespace().collect();
+    let first = simnet(&args);
+    let second = simnet(&args);
+    assert_eq!(first.status.code(), Some(1), "the replayed seed fails");
+    assert_eq!(
+        text(&first.stdout),
+        text(&second.stdout),
+        "and fails the same way every time"
+    );
+}

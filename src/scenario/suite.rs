@@ -6,7 +6,7 @@ use std::{
     sync::Mutex,
 };
 
-use super::{load_file, run, LoadError, Outcome};
+use super::{load_file, run_with_seed, LoadError, Outcome};
 use crate::sim::SimError;
 
 /// What happened to one scenario file.
@@ -78,29 +78,34 @@ pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, SuiteError> {
     Ok(files)
 }
 
-/// Loads and runs one file.
-pub fn run_file(path: &Path) -> FileResult {
+/// Loads one file and runs it with its own seed plus `seed_offset`.
+pub fn run_file(path: &Path, seed_offset: u64) -> FileResult {
     match load_file(path) {
         Err(error) => FileResult::Invalid(error),
-        Ok(plan) => match run(&plan) {
+        Ok(plan) => match run_with_seed(&plan, plan.seed.wrapping_add(seed_offset)) {
             Ok(outcome) => FileResult::Ran(Box::new(outcome)),
             Err(error) => FileResult::Crashed(error),
         },
     }
 }
 
-/// Runs `files` on up to `jobs` threads; results come back in file order.
-/// `progress` is called after each file finishes (from the worker thread).
-pub fn run_all(
-    files: &[PathBuf],
+/// Runs `work` on every item on up to `jobs` threads; results come back in
+/// item order. `done` is called after each item (from a worker thread), for
+/// progress bars.
+pub fn run_parallel<T, R>(
+    items: &[T],
     jobs: usize,
-    progress: &(dyn Fn(&SuiteEntry) + Sync),
-) -> Vec<SuiteEntry> {
+    work: &(dyn Fn(&T) -> R + Sync),
+    done: &(dyn Fn() + Sync),
+) -> Vec<R>
+where
+    T: Sync,
+    R: Send,
+{
     let next = Mutex::new(0usize);
-    let results: Mutex<Vec<Option<SuiteEntry>>> =
-        Mutex::new((0..files.len()).map(|_| None).collect());
+    let results: Mutex<Vec<Option<R>>> = Mutex::new((0..items.len()).map(|_| None).collect());
     std::thread::scope(|scope| {
-        for _ in 0..jobs.clamp(1, files.len().max(1)) {
+        for _ in 0..jobs.clamp(1, items.len().max(1)) {
             scope.spawn(|| loop {
                 let index = {
                     let mut next = next.lock().unwrap_or_else(|p| p.into_inner());
@@ -108,15 +113,12 @@ pub fn run_all(
                     *next += 1;
                     index
                 };
-                let Some(path) = files.get(index) else {
+                let Some(item) = items.get(index) else {
                     break;
                 };
-                let entry = SuiteEntry {
-                    path: path.clone(),
-                    result: run_file(path),
-                };
-                progress(&entry);
-                results.lock().unwrap_or_else(|p| p.into_inner())[index] = Some(entry);
+                let result = work(item);
+                done();
+                results.lock().unwrap_or_else(|p| p.into_inner())[index] = Some(result);
             });
         }
     });
@@ -126,4 +128,124 @@ pub fn run_all(
         .into_iter()
         .flatten()
         .collect()
+}
+
+/// Runs every file `seeds` times (its own seed, then the next ones) on up to
+/// `jobs` threads, in file order then seed order.
+pub fn run_all(
+    files: &[PathBuf],
+    seeds: u64,
+    jobs: usize,
+    done: &(dyn Fn() + Sync),
+) -> Vec<SuiteEntry> {
+    let items: Vec<(PathBuf, u64)> = files
+        .iter()
+        .flat_map(|f| (0..seeds.max(1)).map(move |offset| (f.clone(), offset)))
+        .collect();
+    run_parallel(
+        &items,
+        jobs,
+        &|(path, offset)| SuiteEntry {
+            path: path.clone(),
+            result: run_file(path, *offset),
+        },
+        done,
+    )
+}
+
+/// Why a `K/N` shard specification is wrong.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("a shard is K/N with 1 <= K <= N, for example 2/4; got `{0}`")]
+pub struct ShardError(pub String);
+
+/// Parses `K/N`.
+pub fn parse_shard(text: &str) -> Result<(usize, usize), ShardError> {
+    let bad = || ShardError(text.to_owned());
+    let (k, n) = text.split_once('/').ok_or_else(bad)?;
+    let (k, n): (usize, usize) = (
+        k.trim().parse().map_err(|_| bad())?,
+        n.trim().parse().map_err(|_| bad())?,
+    );
+    if n == 0 || k == 0 || k > n {
+        return Err(bad());
+    }
+    Ok((k, n))
+}
+
+/// Shard `k` of `n` (1-based) of `files`: every `n`-th file starting at the
+/// `k`-th, in sorted order, so the `n` shards cover each file exactly once.
+pub fn shard(files: &[PathBuf], k: usize, n: usize) -> Vec<PathBuf> {
+    files
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| i % n == k - 1)
+        .map(|(_, f)| f.clone())
+        .collect()
+}
+
+/// `text` with every run of digits replaced by `#`.
+fn mask_numbers(text: &str) -> String {
+    let mut out = String::new();
+    let mut previous_digit = false;
+    for c in text.chars() {
+        if c.is_ascii_digit() {
+            if !previous_digit {
+                out.push('#');
+            }
+            previous_digit = true;
+        } else {
+            previous_digit = false;
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// How a run failed, independent of times, counts and repetitions: the set of
+/// checks that failed and of invariants that broke, numbers masked. Runs with
+/// the same signature fail the same way.
+pub fn failure_signature(outcome: &Outcome) -> String {
+    let mut parts: Vec<String> = outcome
+        .checks
+        .iter()
+        .filter(|c| c.failure.is_some())
+        .map(|c| format!("line {}: {}", c.line, mask_numbers(&c.check)))
+        .chain(outcome.violations.iter().map(|v| {
+            // The rule, without the trace line that broke it.
+            mask_numbers(v.split(": [").next().unwrap_or(v))
+        }))
+        .collect();
+    parts.sort();
+    parts.dedup();
+    parts.join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shards_cover_every_file_exactly_once() {
+        let files: Vec<PathBuf> = (0..10)
+            .map(|i| PathBuf::from(format!("{i:02}.yaml")))
+            .collect();
+        for n in 1..=4 {
+            let mut seen: Vec<PathBuf> = (1..=n).flat_map(|k| shard(&files, k, n)).collect();
+            seen.sort();
+            assert_eq!(seen, files, "n = {n}");
+        }
+    }
+
+    #[test]
+    fn shard_specs() {
+        assert_eq!(parse_shard("2/4"), Ok((2, 4)));
+        for bad in ["0/4", "5/4", "1/0", "x/2", "3", ""] {
+            assert!(parse_shard(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn masking_replaces_digit_runs() {
+        assert_eq!(mask_numbers("send #12 at 3.105s"), "send ## at #.#s");
+    }
 }
