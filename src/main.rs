@@ -32,6 +32,12 @@ const EXIT_USAGE: u8 = 2;
 #[derive(Parser, Debug)]
 #[command(version, about, long_about = None)]
 struct Cli {
+    /// More log output on stderr (-v debug, -vv trace); RUST_LOG overrides.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
+    /// Only errors on stderr.
+    #[arg(short, long, global = true)]
+    quiet: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -81,9 +87,6 @@ enum Command {
         /// Simulations run at once (default: the number of cores).
         #[arg(long)]
         jobs: Option<usize>,
-        /// No progress bar.
-        #[arg(long, short)]
-        quiet: bool,
     },
     /// Run one scenario and print its checks, invariant violations and,
     /// with --trace, every event.
@@ -186,7 +189,6 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
 }
 
 fn main() -> ExitCode {
-    init_logging();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(err) => {
@@ -198,6 +200,7 @@ fn main() -> ExitCode {
             });
         }
     };
+    init_logging(cli.verbose, cli.quiet);
     match run(cli) {
         Ok(code) => ExitCode::from(code),
         Err(err) => {
@@ -208,6 +211,7 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> anyhow::Result<u8> {
+    let quiet = cli.quiet;
     match cli.command {
         Command::Conformance {
             paths,
@@ -216,12 +220,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             seeds,
             shard,
         } => conformance(&paths, jobs, &report_dir, seeds, shard),
-        Command::Sweep {
-            file,
-            seeds,
-            jobs,
-            quiet,
-        } => sweep(&file, seeds, jobs, quiet),
+        Command::Sweep { file, seeds, jobs } => sweep(&file, seeds, jobs, quiet),
         Command::Run { file, seed, trace } => run_one(&file, seed, trace),
         Command::Schema => {
             print!("{}", simnet::scenario::load::json_schema());
@@ -499,12 +498,35 @@ fn demo() -> anyhow::Result<u8> {
     Ok(if failed == 0 { EXIT_PASS } else { EXIT_FAIL })
 }
 
-fn init_logging() {
+/// Log timestamps: virtual seconds on a simulation's thread, wall-clock time
+/// elsewhere. (turmoil puts each host's events in a `node{name}` span.)
+struct SimOrWallTime;
+
+impl tracing_subscriber::fmt::time::FormatTime for SimOrWallTime {
+    fn format_time(&self, w: &mut tracing_subscriber::fmt::format::Writer<'_>) -> std::fmt::Result {
+        match simnet::sim::determinism::elapsed() {
+            Some(virtual_time) => write!(w, "[sim {:>9.3}s]", virtual_time.as_secs_f64()),
+            None => tracing_subscriber::fmt::time::SystemTime.format_time(w),
+        }
+    }
+}
+
+fn init_logging(verbose: u8, quiet: bool) {
+    use std::io::IsTerminal;
+
+    let level = match (quiet, verbose) {
+        (true, _) => "error",
+        (false, 0) => "warn",
+        (false, 1) => "simnet=debug,turmoil=info,warn",
+        (false, _) => "simnet=trace,turmoil=info,debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    let colour = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     let _ = tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
-        )
+        .with_env_filter(filter)
+        .with_timer(SimOrWallTime)
+        .with_ansi(colour)
         .with_writer(std::io::stderr)
         .try_init();
 }

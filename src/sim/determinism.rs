@@ -88,6 +88,14 @@ pub fn is_active() -> bool {
     CLOCK.try_with(|c| c.get().is_some()).unwrap_or(false)
 }
 
+/// Virtual time since the simulation started, on a simulation's thread.
+pub fn elapsed() -> Option<Duration> {
+    CLOCK
+        .try_with(|c| c.get().map(|clock| clock.elapsed))
+        .ok()
+        .flatten()
+}
+
 /// Moves the virtual clock to `elapsed` since the simulation started.
 pub fn set_elapsed(elapsed: Duration) {
     CLOCK.with(|c| {
