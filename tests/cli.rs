@@ -71,7 +71,7 @@ fn conformance_passes_and_writes_three_reports() {
 
 const FAILING: &str = "\
 name: wrong-claim
-about: Claims two peers that never dial are verified, so it must fail.
+about: Claims two peers that dialed each other are not verified, so it must fail.
 seed: 3
 nodes:
   alice: {}
