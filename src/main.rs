@@ -93,7 +93,7 @@ enum Command {
     ///
     /// Exits 0 when it passes, 1 when it fails, 2 when the file is invalid.
     ///
-    /// Example: simnet run scenarios/simultaneous-dial.yaml --seed 9 --trace
+    /// Example: simnet run scenarios/simultaneous-dial.yaml --seed 9 --trace --mermaid
     Run {
         /// The scenario file.
         file: PathBuf,
@@ -103,6 +103,9 @@ enum Command {
         /// Print the whole trace.
         #[arg(long)]
         trace: bool,
+        /// Print the run as a mermaid sequence diagram.
+        #[arg(long)]
+        mermaid: bool,
     },
     /// Print the JSON Schema of scenario files, for editors and validators.
     ///
@@ -221,7 +224,12 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             shard,
         } => conformance(&paths, jobs, &report_dir, seeds, shard),
         Command::Sweep { file, seeds, jobs } => sweep(&file, seeds, jobs, quiet),
-        Command::Run { file, seed, trace } => run_one(&file, seed, trace),
+        Command::Run {
+            file,
+            seed,
+            trace,
+            mermaid,
+        } => run_one(&file, seed, trace, mermaid),
         Command::Schema => {
             print!("{}", simnet::scenario::load::json_schema());
             Ok(EXIT_PASS)
@@ -440,7 +448,12 @@ fn sweep(
     Ok(if failing == 0 { EXIT_PASS } else { EXIT_FAIL })
 }
 
-fn run_one(file: &std::path::Path, seed: Option<u64>, trace: bool) -> anyhow::Result<u8> {
+fn run_one(
+    file: &std::path::Path,
+    seed: Option<u64>,
+    trace: bool,
+    mermaid: bool,
+) -> anyhow::Result<u8> {
     let plan = match load_file(file) {
         Ok(plan) => plan,
         Err(error) => {
@@ -451,6 +464,12 @@ fn run_one(file: &std::path::Path, seed: Option<u64>, trace: bool) -> anyhow::Re
     let seed = seed.unwrap_or(plan.seed);
     let outcome = run_with_seed(&plan, seed)?;
     print_outcome(&outcome, trace);
+    if mermaid {
+        println!(
+            "```mermaid\n{}```",
+            simnet::report::markdown::sequence_diagram(&outcome.trace)
+        );
+    }
     Ok(if outcome.passed { EXIT_PASS } else { EXIT_FAIL })
 }
 

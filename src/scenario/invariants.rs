@@ -197,3 +197,182 @@ pub fn check(
     }
     violations
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use libp2p::identity::Keypair;
+
+    use super::*;
+    use crate::protocol::{InstanceMessageRequest, InstanceMessageResponse};
+
+    fn peer() -> PeerId {
+        Keypair::generate_ed25519().public().to_peer_id()
+    }
+
+    fn at(ms: u64, node: &str, event: Event) -> TraceEntry {
+        TraceEntry {
+            at: Duration::from_millis(ms),
+            node: node.into(),
+            record: Record::Event(event),
+        }
+    }
+
+    fn handshake(peer: PeerId, state: HandshakeState) -> Event {
+        Event::Handshake {
+            peer,
+            state,
+            failure: None,
+        }
+    }
+
+    fn request(peer: PeerId) -> Event {
+        Event::Request {
+            peer,
+            id: crate::protocol::InboundId(0),
+            request: InstanceMessageRequest {
+                protocol: "p".into(),
+                payload: vec![],
+                metadata: None,
+            },
+        }
+    }
+
+    fn check_trace(
+        trace: &[TraceEntry],
+        accepted: &[(String, SendId)],
+        end_ms: u64,
+    ) -> Vec<String> {
+        let configs = BTreeMap::from([("a".to_owned(), NodeConfig::default())]);
+        check(
+            trace,
+            &Names::default(),
+            &configs,
+            accepted,
+            Duration::from_millis(end_ms),
+        )
+    }
+
+    #[test]
+    fn a_clean_trace_has_no_violations() {
+        let b = peer();
+        let trace = [
+            at(0, "a", handshake(b, HandshakeState::Connected)),
+            at(10, "a", handshake(b, HandshakeState::Verified)),
+            at(20, "a", request(b)),
+        ];
+        assert_eq!(check_trace(&trace, &[], 100), Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_message_from_an_unverified_peer_is_a_violation() {
+        let b = peer();
+        let trace = [
+            at(0, "a", handshake(b, HandshakeState::Connected)),
+            at(5, "a", request(b)),
+        ];
+        let v = check_trace(&trace, &[], 100);
+        assert!(v[0].starts_with("message from an unverified peer"), "{v:?}");
+    }
+
+    #[test]
+    fn a_message_from_a_banned_peer_is_a_violation() {
+        let b = peer();
+        let trace = [
+            at(0, "a", handshake(b, HandshakeState::Connected)),
+            at(10, "a", handshake(b, HandshakeState::Verified)),
+            at(
+                11,
+                "a",
+                Event::Banned {
+                    peer: b,
+                    reason: "x".into(),
+                    duration: None,
+                },
+            ),
+            at(12, "a", request(b)),
+        ];
+        let v = check_trace(&trace, &[], 100);
+        assert!(
+            v.iter()
+                .any(|l| l.starts_with("message from a banned peer")),
+            "{v:?}"
+        );
+    }
+
+    #[test]
+    fn verifying_twice_and_finishing_late_are_violations() {
+        let b = peer();
+        let trace = [
+            at(0, "a", handshake(b, HandshakeState::Connected)),
+            at(31_000, "a", handshake(b, HandshakeState::Verified)),
+            at(31_001, "a", handshake(b, HandshakeState::Verified)),
+        ];
+        let v = check_trace(&trace, &[], 40_000);
+        assert!(
+            v.iter()
+                .any(|l| l.starts_with("handshake finished after its timeout")),
+            "{v:?}"
+        );
+        assert!(
+            v.iter().any(|l| l.starts_with("session verified twice")),
+            "{v:?}"
+        );
+    }
+
+    #[test]
+    fn a_handshake_that_never_finishes_is_a_violation() {
+        let b = peer();
+        let trace = [at(0, "a", handshake(b, HandshakeState::Connected))];
+        assert!(check_trace(&trace, &[], 10_000).is_empty(), "not yet due");
+        let v = check_trace(&trace, &[], 40_000);
+        assert!(v[0].starts_with("handshake never finished"), "{v:?}");
+    }
+
+    #[test]
+    fn exceeding_a_connection_limit_is_a_violation() {
+        let b = peer();
+        let mut trace = Vec::new();
+        for connection in 0..3 {
+            trace.push(at(
+                connection,
+                "a",
+                Event::ConnectionEstablished {
+                    peer: b,
+                    connection,
+                    direction: Direction::Inbound,
+                },
+            ));
+        }
+        let v = check_trace(&trace, &[], 100);
+        assert!(
+            v.iter().any(|l| l.starts_with("connection limit exceeded")),
+            "per peer 2: {v:?}"
+        );
+    }
+
+    #[test]
+    fn a_send_needs_exactly_one_outcome() {
+        let b = peer();
+        let outcome = || Event::SendOutcome {
+            id: SendId(7),
+            peer: b,
+            result: Ok(InstanceMessageResponse::Success { data: None }),
+        };
+        let accepted = [("a".to_owned(), SendId(7))];
+        let none = check_trace(&[], &accepted, 100);
+        assert!(none[0].contains("never ended in an outcome"), "{none:?}");
+        let two = check_trace(
+            &[at(1, "a", outcome()), at(2, "a", outcome())],
+            &accepted,
+            100,
+        );
+        assert!(
+            two.iter()
+                .any(|l| l.starts_with("send ended in more than one outcome")),
+            "{two:?}"
+        );
+        assert!(check_trace(&[at(1, "a", outcome())], &accepted, 100).is_empty());
+    }
+}
