@@ -369,6 +369,13 @@ fn conformance(
     })
 }
 
+/// Loads a scenario, printing its error (file:line:column) when it is invalid.
+fn load_or_report(file: &std::path::Path) -> Option<simnet::scenario::Plan> {
+    load_file(file)
+        .map_err(|error| eprintln!("error: {error}"))
+        .ok()
+}
+
 fn sweep(
     file: &std::path::Path,
     seeds: std::ops::Range<u64>,
@@ -377,12 +384,8 @@ fn sweep(
 ) -> anyhow::Result<u8> {
     use std::io::IsTerminal;
 
-    let plan = match load_file(file) {
-        Ok(plan) => plan,
-        Err(error) => {
-            eprintln!("error: {error}");
-            return Ok(EXIT_USAGE);
-        }
+    let Some(plan) = load_or_report(file) else {
+        return Ok(EXIT_USAGE);
     };
     let seeds: Vec<u64> = seeds.collect();
     let bar = if quiet || !std::io::stderr().is_terminal() {
@@ -454,12 +457,8 @@ fn run_one(
     trace: bool,
     mermaid: bool,
 ) -> anyhow::Result<u8> {
-    let plan = match load_file(file) {
-        Ok(plan) => plan,
-        Err(error) => {
-            eprintln!("error: {error}");
-            return Ok(EXIT_USAGE);
-        }
+    let Some(plan) = load_or_report(file) else {
+        return Ok(EXIT_USAGE);
     };
     let seed = seed.unwrap_or(plan.seed);
     let outcome = run_with_seed(&plan, seed)?;
