@@ -107,6 +107,37 @@ enum Command {
         #[arg(long)]
         mermaid: bool,
     },
+    /// Make a failing scenario smaller while it keeps failing the same way.
+    ///
+    /// Runs FILE at --seed, then tries removing nodes (with every step and
+    /// check that names them), runs of steps, single checks, `never`
+    /// patterns, flood repetitions, node settings and network faults, keeping
+    /// each cut only while the run still fails with the same failure (line
+    /// numbers aside). Writes the smallest scenario found, with the seed in
+    /// it, so `simnet run OUT` replays the failure. Exits 0 when it wrote the
+    /// scenario, 2 when FILE is invalid or passes at that seed.
+    ///
+    /// Example: simnet shrink scenarios/near-simultaneous-dial.yaml --seed 3 --out /tmp/small.yaml
+    Shrink {
+        /// The failing scenario file.
+        file: PathBuf,
+        /// The failing seed (default: the file's own).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Where to write the shrunk scenario (default:
+        /// reports/shrunk/NAME-seedN.yaml).
+        #[arg(long, short)]
+        out: Option<PathBuf>,
+        /// Give up after this many simulation runs and keep the smallest so far.
+        #[arg(long, default_value_t = 400)]
+        max_runs: usize,
+        /// Seeds tried per cut: removing a node shifts every later random
+        /// draw, so a lost race may need a neighbouring seed to be lost again.
+        /// The written scenario records the seed it fails with; 1 keeps the
+        /// seed fixed.
+        #[arg(long, default_value_t = 8)]
+        reseed: u64,
+    },
     /// Print the JSON Schema of scenario files, for editors and validators.
     ///
     /// Scenario files name it on their first line
@@ -204,6 +235,17 @@ fn main() -> ExitCode {
         }
     };
     init_logging(cli.verbose, cli.quiet);
+    match simnet::protocol::planted::from_env() {
+        Ok(None) => {}
+        Ok(Some(bug)) => eprintln!("warning: planted bug `{bug}` is active in this process"),
+        Err(name) => {
+            eprintln!(
+                "error: {} names no planted bug: `{name}`",
+                simnet::protocol::planted::ENV_VAR
+            );
+            return ExitCode::from(EXIT_USAGE);
+        }
+    }
     match run(cli) {
         Ok(code) => ExitCode::from(code),
         Err(err) => {
@@ -230,6 +272,13 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             trace,
             mermaid,
         } => run_one(&file, seed, trace, mermaid),
+        Command::Shrink {
+            file,
+            seed,
+            out,
+            max_runs,
+            reseed,
+        } => shrink(&file, seed, out, (max_runs, reseed), quiet),
         Command::Schema => {
             print!("{}", simnet::scenario::load::json_schema());
             Ok(EXIT_PASS)
@@ -449,6 +498,92 @@ fn sweep(
         );
     }
     Ok(if failing == 0 { EXIT_PASS } else { EXIT_FAIL })
+}
+
+fn shrink(
+    file: &std::path::Path,
+    seed: Option<u64>,
+    out: Option<PathBuf>,
+    (max_runs, seeds_per_candidate): (usize, u64),
+    quiet: bool,
+) -> anyhow::Result<u8> {
+    use simnet::scenario::shrink::{self as shrinker, ShrinkError, ShrinkOptions};
+
+    let Some(plan) = load_or_report(file) else {
+        return Ok(EXIT_USAGE);
+    };
+    let text = std::fs::read_to_string(file)?;
+    let seed = seed.unwrap_or(plan.seed);
+    let out = out.unwrap_or_else(|| {
+        PathBuf::from("reports/shrunk").join(format!("{}-seed{seed}.yaml", plan.name))
+    });
+    let spinner = progress_spinner(quiet);
+    let options = ShrinkOptions {
+        seed,
+        max_runs,
+        seeds_per_candidate,
+    };
+    let result = shrinker::shrink(
+        &text,
+        &file.display().to_string(),
+        &options,
+        &|runs, size| {
+            spinner.set_message(format!("{runs} runs, now {size}"));
+            spinner.tick();
+        },
+    );
+    spinner.finish_and_clear();
+    let shrunk = match result {
+        Ok(shrunk) => shrunk,
+        Err(error @ (ShrinkError::Invalid(_) | ShrinkError::Passes { .. })) => {
+            eprintln!("error: {error}");
+            return Ok(EXIT_USAGE);
+        }
+        Err(error) => return Err(error.into()),
+    };
+    println!(
+        "{} at seed {seed}: {} -> {} (fails at seed {}) in {} runs{}",
+        plan.name,
+        shrunk.original,
+        shrunk.shrunk,
+        shrunk.outcome.seed,
+        shrunk.runs,
+        if shrunk.budget_exhausted {
+            " (run budget spent; --max-runs to go further)"
+        } else {
+            ""
+        }
+    );
+    println!("  still fails the same way:");
+    for line in shrunk.outcome.failures() {
+        println!("    {line}");
+    }
+    if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    let header = format!(
+        "# Shrunk by `simnet shrink` from {} at seed {seed}; fails at seed {}.\n# {} -> {}.\n# Replay: simnet run {} --trace\n",
+        file.display(),
+        shrunk.outcome.seed,
+        shrunk.original,
+        shrunk.shrunk,
+        out.display()
+    );
+    std::fs::write(&out, header + &shrunk.yaml)?;
+    println!("  wrote {}", out.display());
+    println!("  replay: simnet run {} --trace", out.display());
+    Ok(EXIT_PASS)
+}
+
+/// A spinner on stderr, hidden when quiet or not on a terminal.
+fn progress_spinner(quiet: bool) -> indicatif::ProgressBar {
+    use std::io::IsTerminal;
+
+    if quiet || !std::io::stderr().is_terminal() {
+        indicatif::ProgressBar::hidden()
+    } else {
+        indicatif::ProgressBar::new_spinner()
+    }
 }
 
 fn run_one(

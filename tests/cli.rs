@@ -5,23 +5,33 @@ use std::{
     process::{Command, Output},
 };
 
-fn simnet(args: &[&str]) -> Output {
+/// Runs the `simnet` binary from the crate root.
+pub(crate) fn simnet(args: &[&str]) -> Output {
+    simnet_with_env(args, &[])
+}
+
+/// Runs the `simnet` binary from the crate root with extra environment
+/// variables.
+pub(crate) fn simnet_with_env(args: &[&str], env: &[(&str, &str)]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_simnet"))
         .args(args)
+        .env_remove("SIMNET_PLANTED_BUG")
+        .envs(env.iter().copied())
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
         .expect("run simnet")
 }
 
 /// A fresh directory under the system temp dir for this test.
-fn scratch(name: &str) -> PathBuf {
+pub(crate) fn scratch(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("simnet-cli-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("scratch dir");
     dir
 }
 
-fn text(bytes: &[u8]) -> String {
+/// Output bytes as text.
+pub(crate) fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 

@@ -3,6 +3,7 @@
 
 mod cli;
 mod loopback;
+mod planted_bugs;
 mod scenarios;
 mod sim;
 mod util;

@@ -33,7 +33,12 @@ use serde::Serialize;
 use thiserror::Error;
 use tokio::time::Instant;
 
-use super::{codes, version, wire::HandshakeRequest};
+use super::{
+    codes,
+    planted::{self, PlantedBug},
+    version,
+    wire::HandshakeRequest,
+};
 
 /// Domain separation tag: a signature made for simnet's handshake is useless
 /// as a signature over anything else, and vice versa.
@@ -270,6 +275,12 @@ impl Session {
         )
     }
 
+    /// Whether the handshake timer still has to fire for this session.
+    pub fn timer_running(&self) -> bool {
+        !self.is_finished()
+            || (self.is_verified() && planted::active(PlantedBug::HandshakeTimerNotCancelled))
+    }
+
     /// Whether direct messages with this peer are allowed.
     pub fn is_verified(&self) -> bool {
         self.state == HandshakeState::Verified
@@ -356,6 +367,13 @@ impl Session {
 
     /// Fails the session with `Timeout` if `now` is past its deadline.
     pub fn check_timeout(&mut self, now: Instant) -> Option<HandshakeState> {
+        if now >= self.deadline
+            && self.is_verified()
+            && planted::active(PlantedBug::HandshakeTimerNotCancelled)
+        {
+            self.failure = Some(HandshakeFailure::Timeout);
+            return self.enter(HandshakeState::Failed);
+        }
         if now >= self.deadline {
             self.fail(HandshakeFailure::Timeout)
         } else {

@@ -20,6 +20,7 @@ pub mod keys;
 pub mod misbehaviour;
 pub mod node;
 pub mod peers;
+pub mod planted;
 pub mod sends;
 pub mod transport;
 pub mod version;

@@ -48,6 +48,7 @@ use super::{
     keys::NodeKeys,
     misbehaviour::Misbehaviour,
     peers::{Direction, Refusal, MIN_PER_PEER},
+    planted::{self, PlantedBug},
     sends::Sends,
     transport::BoxedTransport,
     wire::{HandshakeRequest, HandshakeResponse, InstanceMessageRequest, InstanceMessageResponse},
@@ -250,7 +251,7 @@ impl Node {
         let handshakes = self
             .sessions
             .values()
-            .filter(|s| !s.is_finished())
+            .filter(|s| s.timer_running())
             .map(Session::deadline);
         let disconnects = self.disconnect_at.values().copied();
         handshakes
@@ -438,7 +439,7 @@ impl Node {
         let overdue: Vec<PeerId> = self
             .sessions
             .iter()
-            .filter(|(_, s)| !s.is_finished() && now >= s.deadline())
+            .filter(|(_, s)| s.timer_running() && now >= s.deadline())
             .map(|(peer, _)| *peer)
             .collect();
         for peer in overdue {
@@ -818,6 +819,23 @@ impl Node {
             self.silent_channels.push(channel);
             return;
         }
+        if planted::active(PlantedBug::NoCrossedHandshake)
+            && self
+                .sessions
+                .get(&peer)
+                .is_some_and(|s| s.state() == HandshakeState::OutboundPending)
+        {
+            let duplicate = HandshakeResponse::Rejected {
+                code: codes::BAD_HANDSHAKE,
+                message: "handshake already in progress".into(),
+            };
+            let _ = self
+                .swarm
+                .behaviour_mut()
+                .handshake
+                .send_response(channel, duplicate);
+            return;
+        }
         let verdict = match self.sessions.get(&peer) {
             None => Err(HandshakeFailure::ConnectionClosed),
             Some(s) if s.state() == HandshakeState::Failed => Err(s
@@ -825,6 +843,14 @@ impl Node {
                 .cloned()
                 .unwrap_or(HandshakeFailure::ConnectionClosed)),
             Some(_) => handshake::verify(request, &peer, &self.local, unix_millis(), &self.policy),
+        };
+        let verdict = match verdict {
+            Err(HandshakeFailure::InvalidSignature)
+                if planted::active(PlantedBug::VerifiedBeforeSignatureCheck) =>
+            {
+                Ok(request.public_key)
+            }
+            verdict => verdict,
         };
         let (response, answer) = match verdict {
             Ok(key) => {
@@ -1090,7 +1116,8 @@ impl Node {
             _ => return,
         };
         let topic = message.topic.as_str().to_owned();
-        let verified = self.is_verified(&propagation_source);
+        let verified = self.is_verified(&propagation_source)
+            || planted::active(PlantedBug::GossipFromUnverified);
         let acceptance = if verified {
             MessageAcceptance::Accept
         } else {

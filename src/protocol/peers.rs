@@ -11,6 +11,8 @@ use serde::Serialize;
 use thiserror::Error;
 use tokio::time::Instant;
 
+use super::planted::{self, PlantedBug};
+
 /// Which side opened a connection.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -241,7 +243,12 @@ impl PeerBook {
 
     /// Whether a new connection with `peer` in `direction` may be established.
     pub fn admit(&self, peer: &PeerId, direction: Direction, now: Instant) -> Result<(), Refusal> {
-        if let Some(ban) = self.ban_of(peer, now) {
+        let in_flight_dial_slips_through = direction == Direction::Outbound
+            && planted::active(PlantedBug::BanSkipsInFlightConnection);
+        if let Some(ban) = self
+            .ban_of(peer, now)
+            .filter(|_| !in_flight_dial_slips_through)
+        {
             return Err(Refusal::Banned {
                 reason: ban.reason.clone(),
             });

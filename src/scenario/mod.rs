@@ -12,6 +12,7 @@ pub mod model;
 pub mod outcome;
 pub mod plan;
 pub mod run;
+pub mod shrink;
 pub mod suite;
 pub mod time;
 

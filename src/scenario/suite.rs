@@ -202,22 +202,44 @@ fn mask_numbers(text: &str) -> String {
 }
 
 /// How a run failed, independent of times, counts and repetitions: the set of
-/// checks that failed and of invariants that broke, numbers masked. Runs with
-/// the same signature fail the same way.
+/// checks that failed (with their lines) and of invariants and `never`
+/// patterns that broke, numbers masked. Runs with the same signature fail the
+/// same way.
 pub fn failure_signature(outcome: &Outcome) -> String {
+    signature(outcome, true)
+}
+
+/// [`failure_signature`] without line numbers: stays the same when steps
+/// around the failing check are removed (what `shrink` preserves).
+pub fn failure_signature_ignoring_lines(outcome: &Outcome) -> String {
+    signature(outcome, false)
+}
+
+fn signature(outcome: &Outcome, with_lines: bool) -> String {
     let mut parts: Vec<String> = outcome
         .checks
         .iter()
         .filter(|c| c.failure.is_some())
-        .map(|c| format!("line {}: {}", c.line, mask_numbers(&c.check)))
-        .chain(outcome.violations.iter().map(|v| {
-            // The rule, without the trace line that broke it.
-            mask_numbers(v.split(": [").next().unwrap_or(v))
-        }))
+        .map(|c| match with_lines {
+            true => format!("line {}: {}", c.line, mask_numbers(&c.check)),
+            false => mask_numbers(&c.check),
+        })
+        .chain(outcome.violations.iter().map(|v| violation_signature(v)))
         .collect();
     parts.sort();
     parts.dedup();
     parts.join("\n")
+}
+
+/// A `never` pattern's violation keeps the event that matched (times
+/// masked); an invariant's keeps only its rule, not the trace line.
+fn violation_signature(violation: &str) -> String {
+    let masked = if violation.starts_with("never:") {
+        mask_numbers(violation)
+    } else {
+        mask_numbers(violation.split(": [").next().unwrap_or(violation))
+    };
+    masked.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 #[cfg(test)]
@@ -247,5 +269,18 @@ mod tests {
     #[test]
     fn masking_replaces_digit_runs() {
         assert_eq!(mask_numbers("send #12 at 3.105s"), "send ## at #.#s");
+    }
+
+    #[test]
+    fn never_violations_keep_the_event_and_lose_the_time() {
+        let early = "never: [    0.112s] alice: handshake with bob: failed (timeout)";
+        let late = "never: [   30.050s] alice: handshake with bob: failed (timeout)";
+        let other = "never: [   30.050s] alice: handshake with bob: failed (rejected)";
+        assert_eq!(violation_signature(early), violation_signature(late));
+        assert_ne!(violation_signature(late), violation_signature(other));
+        assert_eq!(
+            violation_signature("message from a banned peer: [ 1.0s] alice: request"),
+            "message from a banned peer"
+        );
     }
 }
