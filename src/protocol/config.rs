@@ -4,6 +4,7 @@
 use std::{collections::HashSet, time::Duration};
 
 use super::{
+    bounds::RequestBounds,
     misbehaviour::Misbehaviour,
     peers::{BanPolicy, Limits},
     wire::InstanceMessageResponse,
@@ -68,6 +69,8 @@ impl Default for GossipConfig {
 /// - `redial_backoff`: 1 s, doubling to at most 8 s
 /// - `bans`: 3 ban-worthy handshake failures → banned for 300 s
 /// - `limits`: see [`Limits`]
+/// - `requests`: 100 requests per peer per 10 s, 64 unanswered per peer; see
+///   [`RequestBounds`]
 /// - `allow_list`: none (any instance key may verify)
 /// - `max_message_size`: 16 MiB per direct request or response frame
 /// - `max_broadcast_size`: 1 MiB per gossip message
@@ -93,6 +96,8 @@ pub struct NodeConfig {
     pub bans: BanPolicy,
     /// Connection limits.
     pub limits: Limits,
+    /// Per-peer bounds on inbound direct requests.
+    pub requests: RequestBounds,
     /// When set, only these instance keys may verify.
     pub allow_list: Option<HashSet<[u8; 32]>>,
     /// Largest direct-message frame, in bytes, in either direction.
@@ -122,6 +127,7 @@ impl Default for NodeConfig {
             redial_backoff: Duration::from_secs(1),
             bans: BanPolicy::default(),
             limits: Limits::default(),
+            requests: RequestBounds::default(),
             allow_list: None,
             max_message_size: 16 * 1024 * 1024,
             max_broadcast_size: 1024 * 1024,

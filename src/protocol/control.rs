@@ -49,6 +49,14 @@ pub struct Counters {
     pub broadcasts_rejected: u64,
     /// Direct requests delivered to the application.
     pub requests_delivered: u64,
+    /// Direct requests answered 429: over the sender's rate.
+    pub rate_limited: u64,
+    /// Direct requests answered 429: too many of the sender's unanswered.
+    pub in_flight_limited: u64,
+    /// Most items held at once for peers and the application (queued events,
+    /// unanswered requests, pending sends, rate-window entries, held
+    /// handshake channels): what a flood would grow if a bound were missing.
+    pub peak_buffered: u64,
 }
 
 /// One peer as the node sees it.

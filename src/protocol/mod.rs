@@ -9,6 +9,7 @@
 //! behaviours) → [`node`] (the event loop) driven through [`control`].
 
 pub mod behaviour;
+pub mod bounds;
 pub mod codec;
 pub mod codes;
 pub mod config;

@@ -37,6 +37,7 @@ use tracing::{debug, trace};
 
 use super::{
     behaviour::{Behaviour, BehaviourError, BehaviourEvent},
+    bounds::{Overload, RateLimiter},
     codec::FrameError,
     codes,
     config::{NodeConfig, Responder},
@@ -99,7 +100,9 @@ pub struct Node {
     handshake_answers: HashMap<InboundRequestId, (PeerId, Answer)>,
     silent_channels: Vec<ResponseChannel<HandshakeResponse>>,
     disconnect_at: BTreeMap<PeerId, Instant>,
-    inbound: BTreeMap<InboundId, ResponseChannel<InstanceMessageResponse>>,
+    inbound: BTreeMap<InboundId, (PeerId, ResponseChannel<InstanceMessageResponse>)>,
+    in_flight: BTreeMap<PeerId, u32>,
+    rate: RateLimiter,
     next_inbound: u64,
     next_send: u64,
     sends: Sends,
@@ -158,6 +161,8 @@ impl Node {
             silent_channels: Vec::new(),
             disconnect_at: BTreeMap::new(),
             inbound: BTreeMap::new(),
+            in_flight: BTreeMap::new(),
+            rate: RateLimiter::default(),
             next_inbound: 0,
             next_send: 0,
             sends: Sends::default(),
@@ -224,6 +229,13 @@ impl Node {
                     self.on_swarm_event(event);
                 }
             }
+            self.counters.peak_buffered = self.counters.peak_buffered.max(self.buffered());
+            let pending = self.sessions.values().filter(|s| !s.is_finished()).count();
+            self.swarm
+                .behaviour_mut()
+                .gate
+                .book
+                .set_pending_handshakes(u32::try_from(pending).unwrap_or(u32::MAX));
         }
         for (id, send) in self.sends.drain() {
             self.emit(Event::SendOutcome {
@@ -238,6 +250,17 @@ impl Node {
                 break;
             }
         }
+    }
+
+    /// Items held in memory on behalf of peers and the application: queued
+    /// events, unanswered inbound requests, pending sends, rate-limit
+    /// entries, held handshake channels. Every term has a configured bound.
+    fn buffered(&self) -> u64 {
+        (self.events.len()
+            + self.inbound.len()
+            + self.sends.len()
+            + self.rate.held()
+            + self.silent_channels.len()) as u64
     }
 
     fn emit(&mut self, event: Event) {
@@ -279,7 +302,7 @@ impl Node {
                 let _ = reply.send(self.start_send(peer, request));
             }
             Command::Respond(id, response, reply) => {
-                let result = match self.inbound.remove(&id) {
+                let result = match self.take_inbound(id) {
                     Some(channel) => {
                         // Fails only if the request already timed out or its
                         // connection closed; the sender sees that failure.
@@ -601,6 +624,7 @@ impl Node {
             // The session ends with its last connection: a pending handshake
             // fails first, then the connection is reported closed.
             self.disconnect_at.remove(&peer);
+            self.forget_inbound(peer);
             if let Some(mut session) = self.sessions.remove(&peer) {
                 if session.fail(HandshakeFailure::ConnectionClosed).is_some() {
                     self.counters.handshake_failures += 1;
@@ -978,22 +1002,29 @@ impl Node {
         request: Arc<InstanceMessageRequest>,
         channel: ResponseChannel<InstanceMessageResponse>,
     ) {
-        let instance = &mut self.swarm.behaviour_mut().instance;
         if !self.sessions.get(&peer).is_some_and(Session::is_verified) {
-            let _ = instance.send_response(
-                channel,
-                InstanceMessageResponse::Error {
-                    code: codes::HANDSHAKE_REQUIRED,
-                    message: "handshake required".into(),
-                },
-            );
             self.counters.rejected_unverified += 1;
-            self.emit(Event::RequestRejected {
+            return self.reject_request(
                 peer,
-                code: codes::HANDSHAKE_REQUIRED,
-            });
-            return;
+                channel,
+                codes::HANDSHAKE_REQUIRED,
+                "handshake required",
+            );
         }
+        if let Some(overload) = self.overload(peer) {
+            let message = match overload {
+                Overload::Rate => {
+                    self.counters.rate_limited += 1;
+                    "too many requests"
+                }
+                Overload::InFlight => {
+                    self.counters.in_flight_limited += 1;
+                    "too many requests in flight"
+                }
+            };
+            return self.reject_request(peer, channel, codes::RATE_LIMITED, message);
+        }
+        let instance = &mut self.swarm.behaviour_mut().instance;
         let request = Arc::unwrap_or_clone(request);
         let automatic = match &self.config.responder {
             Responder::Manual => None,
@@ -1009,7 +1040,7 @@ impl Node {
                 // sender waiting for its own timeout, like a hung application.
                 let id = InboundId(self.next_inbound);
                 self.next_inbound += 1;
-                self.inbound.insert(id, channel);
+                self.hold_inbound(id, peer, channel);
                 self.counters.requests_delivered += 1;
                 self.emit(Event::Request { peer, id, request });
                 return;
@@ -1022,11 +1053,78 @@ impl Node {
             Some(response) => {
                 let _ = instance.send_response(channel, response);
             }
-            None => {
-                self.inbound.insert(id, channel);
-            }
+            None => self.hold_inbound(id, peer, channel),
         }
         self.emit(Event::Request { peer, id, request });
+    }
+
+    /// Answers a request with an error before it reaches the application.
+    fn reject_request(
+        &mut self,
+        peer: PeerId,
+        channel: ResponseChannel<InstanceMessageResponse>,
+        code: u16,
+        message: &str,
+    ) {
+        let response = InstanceMessageResponse::Error {
+            code,
+            message: message.into(),
+        };
+        let _ = self
+            .swarm
+            .behaviour_mut()
+            .instance
+            .send_response(channel, response);
+        self.emit(Event::RequestRejected { peer, code });
+    }
+
+    /// Whether a request from `peer` exceeds its bounds; admits it into the
+    /// rate window otherwise.
+    fn overload(&mut self, peer: PeerId) -> Option<Overload> {
+        let bounds = self.config.requests;
+        if self.in_flight.get(&peer).copied().unwrap_or(0) >= bounds.max_in_flight {
+            return Some(Overload::InFlight);
+        }
+        if !self.rate.admit(peer, Instant::now(), &bounds) {
+            return Some(Overload::Rate);
+        }
+        None
+    }
+
+    fn hold_inbound(
+        &mut self,
+        id: InboundId,
+        peer: PeerId,
+        channel: ResponseChannel<InstanceMessageResponse>,
+    ) {
+        self.inbound.insert(id, (peer, channel));
+        *self.in_flight.entry(peer).or_default() += 1;
+    }
+
+    fn take_inbound(&mut self, id: InboundId) -> Option<ResponseChannel<InstanceMessageResponse>> {
+        let (peer, channel) = self.inbound.remove(&id)?;
+        if let Some(count) = self.in_flight.get_mut(&peer) {
+            *count = count.saturating_sub(1);
+            if *count == 0 {
+                self.in_flight.remove(&peer);
+            }
+        }
+        Some(channel)
+    }
+
+    /// Drops what is held for a peer whose last connection closed: its
+    /// requests can no longer be answered.
+    fn forget_inbound(&mut self, peer: PeerId) {
+        let held: Vec<InboundId> = self
+            .inbound
+            .iter()
+            .filter(|(_, (p, _))| *p == peer)
+            .map(|(id, _)| *id)
+            .collect();
+        for id in held {
+            self.take_inbound(id);
+        }
+        self.rate.prune(Instant::now(), &self.config.requests);
     }
 
     fn on_send_failure(

@@ -47,6 +47,10 @@ pub struct Limits {
     pub max_per_peer: u32,
     /// Established connections overall.
     pub max_total: u32,
+    /// Peers whose handshake is still pending; an inbound connection from a
+    /// new peer beyond this is refused (a flood of half-finished handshakes
+    /// cannot take every inbound slot for the whole handshake timeout).
+    pub max_pending_handshakes: u32,
 }
 
 /// The smallest per-peer limit that survives a simultaneous dial.
@@ -59,6 +63,7 @@ impl Default for Limits {
             max_outbound: 64,
             max_per_peer: 2,
             max_total: 128,
+            max_pending_handshakes: 16,
         }
     }
 }
@@ -94,6 +99,12 @@ pub enum Refusal {
     /// Too many connections overall.
     #[error("total connection limit {limit} reached")]
     TotalLimit {
+        /// The limit.
+        limit: u32,
+    },
+    /// Too many peers with a handshake still pending.
+    #[error("pending handshake limit {limit} reached")]
+    PendingHandshakeLimit {
         /// The limit.
         limit: u32,
     },
@@ -164,6 +175,7 @@ pub struct PeerBook {
     failures: BTreeMap<PeerId, u32>,
     per_peer: BTreeMap<PeerId, Counts>,
     all: Counts,
+    pending_handshakes: u32,
 }
 
 impl PeerBook {
@@ -176,7 +188,13 @@ impl PeerBook {
             failures: BTreeMap::new(),
             per_peer: BTreeMap::new(),
             all: Counts::default(),
+            pending_handshakes: 0,
         }
+    }
+
+    /// Tells the book how many peers' handshakes are pending now.
+    pub fn set_pending_handshakes(&mut self, count: u32) {
+        self.pending_handshakes = count;
     }
 
     /// The active ban on `peer`, if any. An expired ban is not active, whether
@@ -271,6 +289,15 @@ impl PeerBook {
             });
         }
         let peer_count = self.per_peer.get(peer).map_or(0, |c| c.total());
+        let new_peer = peer_count == 0;
+        if direction == Direction::Inbound
+            && new_peer
+            && self.pending_handshakes >= limits.max_pending_handshakes
+        {
+            return Err(Refusal::PendingHandshakeLimit {
+                limit: limits.max_pending_handshakes,
+            });
+        }
         if peer_count >= limits.max_per_peer {
             return Err(Refusal::PerPeerLimit {
                 limit: limits.max_per_peer,
@@ -381,6 +408,7 @@ mod tests {
             max_outbound: 1,
             max_per_peer: 1,
             max_total: 3,
+            max_pending_handshakes: 16,
         };
         let mut b = book(limits);
         let t0 = Instant::now();
@@ -404,6 +432,31 @@ mod tests {
         assert_eq!(b.admit(&p4, Direction::Inbound, t0), Ok(()));
         assert_eq!(b.connections_with(&p1), 0);
         assert_eq!(b.connection_counts(), (1, 1));
+    }
+
+    #[test]
+    fn pending_handshakes_limit_new_inbound_peers_only() {
+        let limits = Limits {
+            max_pending_handshakes: 2,
+            ..Limits::default()
+        };
+        let mut b = book(limits);
+        let t0 = Instant::now();
+        let (known, new) = (peer(), peer());
+        b.opened(known, Direction::Inbound);
+        b.set_pending_handshakes(2);
+        assert_eq!(
+            b.admit(&new, Direction::Inbound, t0),
+            Err(Refusal::PendingHandshakeLimit { limit: 2 })
+        );
+        assert_eq!(
+            b.admit(&known, Direction::Inbound, t0),
+            Ok(()),
+            "its second connection"
+        );
+        assert_eq!(b.admit(&new, Direction::Outbound, t0), Ok(()), "we dial it");
+        b.set_pending_handshakes(1);
+        assert_eq!(b.admit(&new, Direction::Inbound, t0), Ok(()));
     }
 
     #[test]

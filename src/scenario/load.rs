@@ -19,6 +19,11 @@ use crate::protocol::{
     InstanceMessageResponse, Misbehaviour, NodeConfig, Responder,
 };
 
+/// Most copies of one repeated send or broadcast.
+pub const MAX_REPEAT: u32 = 10_000;
+/// Largest `payload_size` of a send: 64 MiB, four times the default frame limit.
+pub const MAX_PAYLOAD: usize = 64 * 1024 * 1024;
+
 /// Default message latency of a scenario's network.
 pub const DEFAULT_LATENCY: (Duration, Duration) =
     (Duration::from_millis(1), Duration::from_millis(20));
@@ -313,7 +318,21 @@ impl Validator<'_> {
             .collect::<Result<Vec<_>, _>>()?;
         let mut steps = Vec::new();
         for step in &raw.steps {
-            steps.push(self.step(step)?);
+            let planned = self.step(step)?;
+            let copies = match step.value.broadcast.as_ref().and_then(|b| b.repeat) {
+                None => 1,
+                Some(n @ 1..=MAX_REPEAT) => n,
+                Some(n) => {
+                    return Err(self.error_at(
+                        &step.referenced,
+                        format!("`repeat` must be between 1 and {MAX_REPEAT}, got {n}"),
+                    ))
+                }
+            };
+            for _ in 1..copies {
+                steps.push(planned.clone());
+            }
+            steps.push(planned);
         }
         // Stable: steps at the same time keep their order in the file.
         steps.sort_by_key(|s| s.at);
@@ -377,6 +396,19 @@ impl Validator<'_> {
         if let Some(max) = spec.max_message_size {
             config.max_message_size = max;
         }
+        if let Some(rate) = &spec.rate_limit {
+            config.requests.rate = rate.requests;
+            config.requests.window = self.duration(&rate.per)?;
+            if config.requests.window.is_zero() {
+                return Err(self.error_at(
+                    &rate.per.referenced,
+                    "`rate_limit.per` must be longer than zero",
+                ));
+            }
+        }
+        if let Some(max) = spec.max_in_flight {
+            config.requests.max_in_flight = max;
+        }
         if let Some(t) = &spec.send_deadline {
             config.send_deadline = self.duration(t)?;
         }
@@ -393,6 +425,9 @@ impl Validator<'_> {
                 max_outbound: limits.outbound.unwrap_or(d.max_outbound),
                 max_per_peer: limits.per_peer.unwrap_or(d.max_per_peer),
                 max_total: limits.total.unwrap_or(d.max_total),
+                max_pending_handshakes: limits
+                    .pending_handshakes
+                    .unwrap_or(d.max_pending_handshakes),
             };
         }
         let d = BanPolicy::default();
@@ -471,10 +506,28 @@ impl Validator<'_> {
                         "give `payload` or `payload_size`, not both",
                     ))
                 }
-                (Some(size), None) => vec![0u8; size],
+                (Some(size), None) if size <= MAX_PAYLOAD => vec![0u8; size],
+                (Some(size), None) => return Err(self.error_at(
+                    &s.from.referenced,
+                    format!(
+                        "`payload_size` must be at most {MAX_PAYLOAD} bytes (64 MiB), got {size}"
+                    ),
+                )),
                 (None, Some(text)) => text.as_bytes().to_vec(),
                 (None, None) => Vec::new(),
             };
+            let copies = s.repeat.unwrap_or(1) as usize;
+            if payload.len().saturating_mul(copies) > MAX_PAYLOAD {
+                return Err(self.error_at(
+                    &s.from.referenced,
+                    format!(
+                        "this send would queue {} bytes ({} copies of {} bytes); at most {MAX_PAYLOAD} (64 MiB) per step",
+                        payload.len().saturating_mul(copies),
+                        copies,
+                        payload.len()
+                    ),
+                ));
+            }
             actions.push((
                 "send",
                 Action::Send(SendPlan {
@@ -487,11 +540,11 @@ impl Validator<'_> {
                     code: s.code,
                     repeat: match s.repeat {
                         None => 1,
-                        Some(n @ 1..=10_000) => n,
+                        Some(n @ 1..=MAX_REPEAT) => n,
                         Some(n) => {
                             return Err(self.error_at(
                                 &s.from.referenced,
-                                format!("`repeat` must be between 1 and 10000, got {n}"),
+                                format!("`repeat` must be between 1 and {MAX_REPEAT}, got {n}"),
                             ))
                         }
                     },
@@ -662,12 +715,13 @@ impl Validator<'_> {
             let (a, b) = self.pair(p, at, "not_banned")?;
             out.push(Check::NotBanned(a, b));
         }
-        const RULES: [&str; 5] = [
+        const RULES: [&str; 6] = [
             "banned",
             "inbound_limit",
             "outbound_limit",
             "per_peer_limit",
             "total_limit",
+            "pending_handshake_limit",
         ];
         for r in &e.refused {
             if !RULES.contains(&r.rule.as_str()) {
@@ -694,6 +748,9 @@ impl Validator<'_> {
         }
         for r in &e.retried {
             out.push(Check::Retried(self.node(&r.node)?, r.at_least));
+        }
+        for b in &e.buffered {
+            out.push(Check::Buffered(self.node(&b.node)?, b.at_most));
         }
         for m in &e.malformed {
             out.push(Check::Malformed(self.node(&m.node)?, m.at_least));

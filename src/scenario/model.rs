@@ -147,6 +147,19 @@ pub struct LimitsSpec {
     pub per_peer: Option<u32>,
     /// Connections overall.
     pub total: Option<u32>,
+    /// Peers with a handshake still pending before new inbound peers are
+    /// refused (default 16).
+    pub pending_handshakes: Option<u32>,
+}
+
+/// A per-peer request rate: `requests` per `per`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimitSpec {
+    /// Requests accepted from one peer per window.
+    pub requests: u32,
+    /// The window, e.g. `10s`.
+    pub per: DurationText,
 }
 
 /// Whose handshake a `replay` node captured.
@@ -185,6 +198,12 @@ pub struct NodeSpec {
     pub ban_for: Option<DurationText>,
     /// Largest direct-message frame this node accepts, in bytes (default 16 MiB).
     pub max_message_size: Option<u32>,
+    /// Direct requests accepted from one peer per window (default 100 per
+    /// 10s); more are answered 429.
+    pub rate_limit: Option<RateLimitSpec>,
+    /// Requests from one peer held unanswered by the application before more
+    /// are answered 429 (default 64).
+    pub max_in_flight: Option<u32>,
 }
 
 /// `{ from, to }`.
@@ -274,6 +293,9 @@ pub struct BroadcastSpec {
     pub topic: String,
     /// Payload as text.
     pub data: String,
+    /// Publish this many copies at once (a gossip flood).
+    #[serde(default)]
+    pub repeat: Option<u32>,
 }
 
 /// A ban.
@@ -398,7 +420,8 @@ pub struct RefusedExpect {
     pub node: NodeRef,
     /// Refused peer.
     pub peer: NodeRef,
-    /// The rule: `banned`, `inbound_limit`, `outbound_limit`, `per_peer_limit`, `total_limit`.
+    /// The rule: `banned`, `inbound_limit`, `outbound_limit`, `per_peer_limit`,
+    /// `total_limit`, `pending_handshake_limit`.
     pub rule: String,
 }
 
@@ -445,6 +468,19 @@ pub struct ExpectSpec {
     pub retried: Vec<RetriedExpect>,
     /// Malformed or oversized messages a node dropped and counted.
     pub malformed: Vec<MalformedExpect>,
+    /// Bounds on what a node held in memory at its peak.
+    pub buffered: Vec<BufferedExpect>,
+}
+
+/// The most items `node` held at once so far (queued events, unanswered
+/// requests, pending sends, rate-window entries, held handshake channels).
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BufferedExpect {
+    /// The node.
+    pub node: NodeRef,
+    /// At most this many.
+    pub at_most: u64,
 }
 
 /// Messages `node` dropped as malformed or oversized (libp2p does not always

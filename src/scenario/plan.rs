@@ -146,6 +146,8 @@ pub enum Check {
     Retried(String, usize),
     /// Malformed messages dropped by `node`, at least this many.
     Malformed(String, u64),
+    /// Items `node` held at its peak, at most this many.
+    Buffered(String, u64),
 }
 
 /// A forbidden event.

@@ -355,6 +355,10 @@ impl<'a> Runner<'a> {
                 };
                 fail(actual == *count, format!("{actual} connection(s)"))
             }
+            Check::Buffered(node, at_most) => {
+                let peak = self.world.state(node)?.counters.peak_buffered;
+                fail(peak <= *at_most, format!("{peak} item(s) held at the peak"))
+            }
             Check::Malformed(node, at_least) => {
                 let actual = self.world.state(node)?.counters.malformed;
                 fail(
@@ -580,6 +584,7 @@ fn refusal_rule(reason: &crate::protocol::peers::Refusal) -> &'static str {
         Refusal::OutboundLimit { .. } => "outbound_limit",
         Refusal::PerPeerLimit { .. } => "per_peer_limit",
         Refusal::TotalLimit { .. } => "total_limit",
+        Refusal::PendingHandshakeLimit { .. } => "pending_handshake_limit",
     }
 }
 
@@ -607,6 +612,7 @@ fn describe(check: &Check) -> String {
         Check::Refused(n, p, r) => format!("{n} refused {p} ({r})"),
         Check::Retried(n, c) => format!("sends of {n} retried at least {c} time(s)"),
         Check::Malformed(n, c) => format!("at least {c} malformed message(s) dropped by {n}"),
+        Check::Buffered(n, c) => format!("{n} held at most {c} item(s) at its peak"),
         Check::Connections(n, p, c) => format!(
             "{n} has {c} connection(s){}",
             p.as_ref().map(|p| format!(" with {p}")).unwrap_or_default()
