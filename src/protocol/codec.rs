@@ -83,7 +83,8 @@ where
     io.flush().await
 }
 
-async fn read_message<M: Wire, T>(io: &mut T, max: u32) -> io::Result<M>
+/// Reads one frame of at most `max` body bytes and decodes it as `M`.
+pub async fn read_message<M: Wire, T>(io: &mut T, max: u32) -> io::Result<M>
 where
     T: AsyncRead + Unpin + Send,
 {

@@ -45,11 +45,16 @@ pub struct LoadError {
 
 impl fmt::Display for LoadError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}:{}:{}: {}",
-            self.file, self.line, self.column, self.message
-        )?;
+        if self.line == 0 {
+            // Nothing was read (an unreadable file): no place to point at.
+            write!(f, "{}: {}", self.file, self.message)?;
+        } else {
+            write!(
+                f,
+                "{}:{}:{}: {}",
+                self.file, self.line, self.column, self.message
+            )?;
+        }
         if let Some(help) = &self.help {
             write!(f, "\n  help: {help}")?;
         }
@@ -67,15 +72,18 @@ pub fn load_file(path: &Path) -> Result<Plan, LoadError> {
         message: format!("cannot read the file: {e}"),
         help: None,
     })?;
-    let text = String::from_utf8(text).map_err(|e| LoadError {
-        file: file.clone(),
-        line: 0,
-        column: 0,
-        message: format!(
-            "the file is not UTF-8 text (invalid byte at offset {})",
-            e.utf8_error().valid_up_to()
-        ),
-        help: None,
+    let text = String::from_utf8(text).map_err(|e| {
+        let offset = e.utf8_error().valid_up_to();
+        let valid = String::from_utf8_lossy(&e.as_bytes()[..offset]);
+        let line = valid.matches('\n').count() as u64 + 1;
+        let column = valid.rsplit('\n').next().map_or(0, |l| l.chars().count()) as u64 + 1;
+        LoadError {
+            file: file.clone(),
+            line,
+            column,
+            message: format!("the file is not UTF-8 text (invalid byte at offset {offset})"),
+            help: None,
+        }
     })?;
     load_str(&text, &file)
 }
@@ -272,28 +280,27 @@ impl Validator<'_> {
     }
 
     fn plan(mut self, raw: ScenarioFile) -> Result<Plan, LoadError> {
-        let top = Location::UNKNOWN;
-        if raw.name.trim().is_empty() {
-            return Err(self.error_at(&top, "`name` must not be empty"));
+        if raw.name.value.trim().is_empty() {
+            return Err(self.error_at(&raw.name.referenced, "`name` must not be empty"));
         }
-        if raw.about.trim().is_empty() {
+        if raw.about.value.trim().is_empty() {
             return Err(self.error_at(
-                &top,
+                &raw.about.referenced,
                 "`about` must say in a sentence what the scenario proves",
             ));
         }
-        if raw.nodes.is_empty() {
-            return Err(self.error_at(&top, "`nodes` must list at least one node"));
+        if raw.nodes.value.is_empty() {
+            return Err(self.error_at(&raw.nodes.referenced, "`nodes` must list at least one node"));
         }
-        self.nodes = raw.nodes.keys().cloned().collect();
-        for name in &self.nodes {
+        self.nodes = raw.nodes.value.keys().cloned().collect();
+        for (name, spec) in &raw.nodes.value {
             if name.is_empty()
                 || !name
                     .chars()
                     .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
             {
                 return Err(self.error_at(
-                    &top,
+                    &spec.referenced,
                     format!("node name `{name}` may use only letters, digits, `-` and `_`"),
                 ));
             }
@@ -304,15 +311,21 @@ impl Validator<'_> {
             }
             None => DEFAULT_LATENCY,
         };
-        let loss = raw.network.loss.unwrap_or(0.0);
-        if !(0.0..=1.0).contains(&loss) {
+        let loss = raw.network.loss.as_ref().map_or(0.0, |l| l.value);
+        if let Some(bad) = raw
+            .network
+            .loss
+            .as_ref()
+            .filter(|_| !(0.0..=1.0).contains(&loss))
+        {
             return Err(self.error_at(
-                &top,
+                &bad.referenced,
                 format!("`network.loss` must be between 0 and 1, got {loss}"),
             ));
         }
         let nodes = raw
             .nodes
+            .value
             .iter()
             .map(|(name, spec)| self.node_plan(name, &spec.value, &spec.referenced))
             .collect::<Result<Vec<_>, _>>()?;
@@ -344,7 +357,10 @@ impl Validator<'_> {
         let end = raw.end.as_ref().map(|e| self.duration(e)).transpose()?;
         if let (Some(end), Some(last)) = (end, steps.last()) {
             if end < last.at {
-                let text = raw.end.as_ref().map(|e| e.referenced).unwrap_or(top);
+                let text = raw
+                    .end
+                    .as_ref()
+                    .map_or(raw.name.referenced, |e| e.referenced);
                 return Err(self.error_at(
                     &text,
                     format!("`end` ({end:?}) is before the last step ({:?})", last.at),
@@ -352,8 +368,8 @@ impl Validator<'_> {
             }
         }
         Ok(Plan {
-            name: raw.name,
-            about: raw.about,
+            name: raw.name.value,
+            about: raw.about.value,
             seed: raw.seed,
             latency,
             loss,
@@ -507,12 +523,14 @@ impl Validator<'_> {
                     ))
                 }
                 (Some(size), None) if size <= MAX_PAYLOAD => vec![0u8; size],
-                (Some(size), None) => return Err(self.error_at(
-                    &s.from.referenced,
-                    format!(
+                (Some(size), None) => {
+                    return Err(self.error_at(
+                        &s.from.referenced,
+                        format!(
                         "`payload_size` must be at most {MAX_PAYLOAD} bytes (64 MiB), got {size}"
                     ),
-                )),
+                    ))
+                }
                 (None, Some(text)) => text.as_bytes().to_vec(),
                 (None, None) => Vec::new(),
             };

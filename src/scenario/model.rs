@@ -57,9 +57,9 @@ pub type DurationText = Located<String>;
 #[serde(deny_unknown_fields)]
 pub struct ScenarioFile {
     /// Short kebab-case name; the snapshot is named after it.
-    pub name: String,
+    pub name: Located<String>,
     /// One sentence: what the scenario proves.
-    pub about: String,
+    pub about: Located<String>,
     /// Seed of every random choice (default 0).
     #[serde(default)]
     pub seed: u64,
@@ -67,7 +67,7 @@ pub struct ScenarioFile {
     #[serde(default)]
     pub network: NetworkSpec,
     /// The nodes, by name, in the order they are created.
-    pub nodes: IndexMap<String, Located<NodeSpec>>,
+    pub nodes: Located<IndexMap<String, Located<NodeSpec>>>,
     /// What happens, in time order.
     pub steps: Vec<Located<StepSpec>>,
     /// Events that must not occur at any time.
@@ -87,7 +87,7 @@ pub struct NetworkSpec {
     pub latency: Option<DurationText>,
     /// Probability, per millisecond tick, that any link drops what is in
     /// flight (default 0).
-    pub loss: Option<f64>,
+    pub loss: Option<Located<f64>>,
 }
 
 /// What kind of peer a node is: honest, or an adversary with one fault.
