@@ -1,0 +1,45 @@
+//! The commands of the `simnet` binary, one file each, and what they share:
+//! exit codes, progress display and scenario loading.
+
+pub(crate) mod args;
+pub(crate) mod conformance;
+pub(crate) mod fuzz;
+pub(crate) mod logging;
+pub(crate) mod run;
+pub(crate) mod shrink;
+pub(crate) mod simulate;
+pub(crate) mod sweep;
+
+use std::path::Path;
+
+use simnet::scenario::load_file;
+
+/// Exit code when every check passed.
+pub(crate) const EXIT_PASS: u8 = 0;
+/// Exit code when a check failed.
+pub(crate) const EXIT_FAIL: u8 = 1;
+/// Exit code for bad input, bad usage or an environment problem.
+pub(crate) const EXIT_USAGE: u8 = 2;
+
+/// `--jobs`, or the number of cores.
+pub(crate) fn default_jobs(jobs: Option<usize>) -> usize {
+    jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+}
+
+/// Loads a scenario, printing its error (file:line:column) when it is invalid.
+pub(crate) fn load_or_report(file: &Path) -> Option<simnet::scenario::Plan> {
+    load_file(file)
+        .map_err(|error| eprintln!("error: {error}"))
+        .ok()
+}
+
+/// A spinner on stderr, hidden when quiet or not on a terminal.
+pub(crate) fn progress_spinner(quiet: bool) -> indicatif::ProgressBar {
+    use std::io::IsTerminal;
+
+    if quiet || !std::io::stderr().is_terminal() {
+        indicatif::ProgressBar::hidden()
+    } else {
+        indicatif::ProgressBar::new_spinner()
+    }
+}
