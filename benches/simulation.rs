@@ -4,8 +4,14 @@
 //!   60 virtual seconds. Throughput is counted in *virtual milliseconds*, so
 //!   criterion's `Kelem/s` reads directly as "times faster than real time".
 //!   Baseline: 5 idle turmoil hosts for the same 60 virtual seconds.
-//! - `scale`: 10, 50 and 100 nodes that all handshake and broadcast, for 5
-//!   virtual seconds, beside the same number of idle turmoil hosts.
+//! - `scale`: 10, 50, 100 and 200 nodes that all handshake and broadcast, for
+//!   2 virtual seconds, beside the same number of idle turmoil hosts.
+//! - `sweep`: scenario runs per second in a seed sweep of
+//!   `scenarios/handshake-basic.yaml`, beside two idle turmoil hosts for the
+//!   same virtual time.
+//!
+//! `SIMNET_BENCH_QUICK=1` takes the fewest samples criterion allows and
+//! leaves out the 200-node point.
 //!
 //! The ratio simnet / idle-turmoil says how much of the wall time is the
 //! protocol rather than the simulator's per-host, per-tick loop.
@@ -64,6 +70,10 @@ fn run_idle_hosts(hosts: usize, duration: Duration) {
     .expect("idle simulation");
 }
 
+fn quick() -> bool {
+    std::env::var_os("SIMNET_BENCH_QUICK").is_some()
+}
+
 fn virtual_time(c: &mut Criterion) {
     let mut group = c.benchmark_group("virtual_time");
     group.sample_size(10);
@@ -72,7 +82,7 @@ fn virtual_time(c: &mut Criterion) {
     group.bench_function(BenchmarkId::new("simnet", "5 nodes 60s"), |b| {
         b.iter(|| run_workload(5, duration, true))
     });
-    group.bench_function(BenchmarkId::new("idle-turmoil", "5 hosts 60s"), |b| {
+    group.bench_function(BenchmarkId::new("idle-turmoil", "5 nodes 60s"), |b| {
         b.iter(|| run_idle_hosts(5, duration))
     });
     group.finish();
@@ -81,9 +91,14 @@ fn virtual_time(c: &mut Criterion) {
 fn scale(c: &mut Criterion) {
     let mut group = c.benchmark_group("scale");
     group.sample_size(10);
-    group.measurement_time(Duration::from_secs(20));
-    let duration = Duration::from_secs(5);
-    for nodes in [10usize, 50, 100] {
+    group.measurement_time(Duration::from_secs(if quick() { 1 } else { 20 }));
+    let duration = Duration::from_secs(2);
+    let counts: &[usize] = if quick() {
+        &[10, 50, 100]
+    } else {
+        &[10, 50, 100, 200]
+    };
+    for &nodes in counts {
         group.throughput(Throughput::Elements(nodes as u64));
         group.bench_with_input(BenchmarkId::new("simnet", nodes), &nodes, |b, &n| {
             b.iter(|| run_workload(n, duration, false))
@@ -95,5 +110,36 @@ fn scale(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, virtual_time, scale);
+fn sweep(c: &mut Criterion) {
+    let mut group = c.benchmark_group("sweep");
+    group.sample_size(10);
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/handshake-basic.yaml");
+    let plan = simnet::scenario::load_file(&path).expect("scenario");
+    const RUNS: u64 = 20;
+    // The runner's default end: 5 s after the last step.
+    let last = plan.steps.last().map_or(Duration::ZERO, |s| s.at);
+    let virtual_time = plan.end.unwrap_or(last + Duration::from_secs(5));
+    group.throughput(Throughput::Elements(RUNS));
+    group.bench_function(BenchmarkId::new("simnet", "handshake-basic"), |b| {
+        let mut seed = 0;
+        b.iter(|| {
+            for _ in 0..RUNS {
+                seed += 1;
+                let outcome = simnet::scenario::run_with_seed(&plan, seed).expect("run");
+                assert!(outcome.passed);
+            }
+        })
+    });
+    group.bench_function(BenchmarkId::new("idle-turmoil", "handshake-basic"), |b| {
+        b.iter(|| {
+            for _ in 0..RUNS {
+                run_idle_hosts(2, virtual_time);
+            }
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, virtual_time, scale, sweep);
 criterion_main!(benches);

@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 
 use cli::{
     args::{parse_duration, parse_seed_range, parse_shard_arg, parse_target},
+    bench_report::bench_report,
     conformance::conformance,
     fuzz::fuzz,
     logging::init_logging,
@@ -157,6 +158,22 @@ enum Command {
         #[arg(long, default_value = "reports/fuzz")]
         findings_dir: PathBuf,
     },
+    /// Turn criterion's benchmark results into reports/bench.md (medians,
+    /// ratios to the baselines measured beside them, whether the targets
+    /// hold) and reports/bench-throughput.svg.
+    ///
+    /// Run the benchmarks first. Exits 0 when the report is written (whether
+    /// or not every target held), 2 when there are no results.
+    ///
+    /// Example: cargo bench --bench real_sockets --bench simulation && simnet bench-report
+    BenchReport {
+        /// Where criterion wrote its results.
+        #[arg(long, default_value = "target/criterion")]
+        criterion_dir: PathBuf,
+        /// Where to write bench.md and bench-throughput.svg.
+        #[arg(long, default_value = "reports")]
+        out: PathBuf,
+    },
     /// Print the JSON Schema of scenario files, for editors and validators.
     ///
     /// Scenario files name it on their first line
@@ -260,6 +277,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             Ok(EXIT_PASS)
         }
         Command::Demo => demo(),
+        Command::BenchReport { criterion_dir, out } => bench_report(&criterion_dir, &out),
         Command::Fuzz {
             seed,
             inputs,

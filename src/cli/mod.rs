@@ -2,6 +2,7 @@
 //! exit codes, progress display and scenario loading.
 
 pub(crate) mod args;
+pub(crate) mod bench_report;
 pub(crate) mod conformance;
 pub(crate) mod fuzz;
 pub(crate) mod logging;

@@ -54,6 +54,24 @@ pub struct Behaviour {
 #[error("invalid gossipsub configuration: {0}")]
 pub struct BehaviourError(String);
 
+/// The gossipsub configuration of a node: its mesh parameters, strict
+/// validation by the application, and room for its largest broadcast.
+pub fn gossipsub_config(config: &NodeConfig) -> Result<gossipsub::Config, BehaviourError> {
+    let gossip = config.gossip;
+    gossipsub::ConfigBuilder::default()
+        .heartbeat_interval(gossip.heartbeat)
+        .mesh_n_low(gossip.mesh_n_low)
+        .mesh_n(gossip.mesh_n)
+        .mesh_n_high(gossip.mesh_n_high)
+        .mesh_outbound_min(gossip.mesh_n_low.min(gossip.mesh_n / 2))
+        .validation_mode(gossipsub::ValidationMode::Strict)
+        .validate_messages()
+        // Room for the payload plus the signed envelope and control data.
+        .max_transmit_size(config.max_broadcast_size + 64 * 1024)
+        .build()
+        .map_err(|e| BehaviourError(e.to_string()))
+}
+
 impl Behaviour {
     /// Builds the behaviour for `config`. Direct requests that fail to decode
     /// are reported on `rejections`.
@@ -78,19 +96,7 @@ impl Behaviour {
             [(INSTANCE_PROTOCOL, request_response::ProtocolSupport::Full)],
             request_response::Config::default().with_request_timeout(config.request_timeout),
         );
-        let gossip = config.gossip;
-        let gossip_config = gossipsub::ConfigBuilder::default()
-            .heartbeat_interval(gossip.heartbeat)
-            .mesh_n_low(gossip.mesh_n_low)
-            .mesh_n(gossip.mesh_n)
-            .mesh_n_high(gossip.mesh_n_high)
-            .mesh_outbound_min(gossip.mesh_n_low.min(gossip.mesh_n / 2))
-            .validation_mode(gossipsub::ValidationMode::Strict)
-            .validate_messages()
-            // Room for the payload plus the signed envelope and control data.
-            .max_transmit_size(config.max_broadcast_size + 64 * 1024)
-            .build()
-            .map_err(|e| BehaviourError(e.to_string()))?;
+        let gossip_config = gossipsub_config(config)?;
         let gossipsub = gossipsub::Behaviour::new(
             gossipsub::MessageAuthenticity::Signed(keypair.clone()),
             gossip_config,

@@ -13,7 +13,7 @@ use libp2p::StreamProtocol;
 use thiserror::Error;
 use tokio::sync::mpsc;
 
-use super::wire::{DecodeError, Wire};
+use super::wire::{DecodeError, Encoded, Wire};
 
 /// Why a frame was refused.
 #[derive(Debug, Error)]
@@ -42,6 +42,9 @@ fn invalid(err: FrameError) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, err)
 }
 
+/// Body bytes a frame may reserve before any of them has arrived.
+const FIRST_CHUNK: usize = 64 * 1024;
+
 /// Reads one frame of at most `max` body bytes.
 pub async fn read_frame<T>(io: &mut T, max: u32) -> io::Result<Vec<u8>>
 where
@@ -56,10 +59,16 @@ where
             max: max.into(),
         }));
     }
-    let mut body = Vec::new();
-    io.take(u64::from(len)).read_to_end(&mut body).await?;
-    if body.len() != len as usize {
-        return Err(io::ErrorKind::UnexpectedEof.into());
+    // Memory follows the bytes that actually arrive: at most `FIRST_CHUNK`
+    // before any body byte, then at most twice what has been received, so a
+    // peer cannot make the node commit a large buffer with a 4-byte header.
+    let len = len as usize;
+    let mut body = Vec::with_capacity(len.min(FIRST_CHUNK));
+    while body.len() < len {
+        let start = body.len();
+        let chunk = (len - start).min(start.max(FIRST_CHUNK));
+        body.resize(start + chunk, 0);
+        io.read_exact(&mut body[start..]).await?;
     }
     Ok(body)
 }
@@ -69,18 +78,40 @@ pub async fn write_frame<T>(io: &mut T, body: &[u8], max: u32) -> io::Result<()>
 where
     T: AsyncWrite + Unpin + Send,
 {
-    let len = u32::try_from(body.len())
+    let len = frame_len(body.len(), max)?;
+    io.write_all(&len.to_be_bytes()).await?;
+    io.write_all(body).await?;
+    io.flush().await
+}
+
+/// Writes one frame from an encoded message's segments, so that large
+/// fields go from the message to the stream without an intermediate copy.
+pub async fn write_encoded<T>(io: &mut T, body: &Encoded<'_>, max: u32) -> io::Result<()>
+where
+    T: AsyncWrite + Unpin + Send,
+{
+    let len = frame_len(body.len(), max)?;
+    let mut segments = body.segments();
+    // The length prefix travels with the first segment.
+    let mut first = len.to_be_bytes().to_vec();
+    first.extend_from_slice(segments.next().unwrap_or_default());
+    io.write_all(&first).await?;
+    for segment in segments {
+        io.write_all(segment).await?;
+    }
+    io.flush().await
+}
+
+fn frame_len(body_len: usize, max: u32) -> io::Result<u32> {
+    u32::try_from(body_len)
         .ok()
         .filter(|len| *len <= max)
         .ok_or_else(|| {
             invalid(FrameError::TooLarge {
-                len: body.len() as u64,
+                len: body_len as u64,
                 max: max.into(),
             })
-        })?;
-    io.write_all(&len.to_be_bytes()).await?;
-    io.write_all(body).await?;
-    io.flush().await
+        })
 }
 
 /// Reads one frame of at most `max` body bytes and decodes it as `M`.
@@ -192,18 +223,20 @@ where
     where
         T: AsyncWrite + Unpin + Send,
     {
-        let mut body = req.to_bytes();
-        if self.corrupt_requests {
-            if let Some(tag) = body.first_mut() {
-                *tag = 0xff;
-            }
-        }
         let limit = if self.unbounded_writes {
             u32::MAX
         } else {
             self.max_frame
         };
-        write_frame(io, &body, limit).await?;
+        if self.corrupt_requests {
+            let mut body = req.to_bytes();
+            if let Some(tag) = body.first_mut() {
+                *tag = 0xff;
+            }
+            write_frame(io, &body, limit).await?;
+        } else {
+            write_encoded(io, &req.encoded(), limit).await?;
+        }
         io.close().await
     }
 
@@ -216,7 +249,7 @@ where
     where
         T: AsyncWrite + Unpin + Send,
     {
-        write_frame(io, &resp.to_bytes(), self.max_frame).await?;
+        write_encoded(io, &resp.encoded(), self.max_frame).await?;
         io.close().await
     }
 }

@@ -158,17 +158,95 @@ pub enum DecodeError {
     TrailingBytes(usize),
 }
 
+/// Byte fields at least this long are written from where they are instead
+/// of being copied into the encoding buffer.
+const BORROW_AT: usize = 16 * 1024;
+
+/// An encoded body as a few segments: small fields gathered into owned
+/// buffers, large byte fields borrowed from the message, so that writing a
+/// frame copies no payload.
+#[derive(Debug, Default)]
+pub struct Encoded<'a> {
+    segments: Vec<Segment<'a>>,
+    len: usize,
+}
+
+#[derive(Debug)]
+enum Segment<'a> {
+    Owned(Vec<u8>),
+    Borrowed(&'a [u8]),
+}
+
+impl<'a> Encoded<'a> {
+    fn owned(&mut self) -> &mut Vec<u8> {
+        if !matches!(self.segments.last(), Some(Segment::Owned(_))) {
+            self.segments.push(Segment::Owned(Vec::new()));
+        }
+        match self.segments.last_mut() {
+            Some(Segment::Owned(buffer)) => buffer,
+            _ => unreachable!("an owned segment was just pushed"),
+        }
+    }
+
+    fn push(&mut self, byte: u8) {
+        self.owned().push(byte);
+        self.len += 1;
+    }
+
+    fn extend(&mut self, bytes: &[u8]) {
+        self.owned().extend_from_slice(bytes);
+        self.len += bytes.len();
+    }
+
+    fn borrow(&mut self, bytes: &'a [u8]) {
+        if bytes.len() >= BORROW_AT {
+            self.segments.push(Segment::Borrowed(bytes));
+            self.len += bytes.len();
+        } else {
+            self.extend(bytes);
+        }
+    }
+
+    /// Total length in bytes.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether nothing was encoded.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The segments in order.
+    pub fn segments(&self) -> impl Iterator<Item = &[u8]> {
+        self.segments.iter().map(|segment| match segment {
+            Segment::Owned(buffer) => buffer.as_slice(),
+            Segment::Borrowed(bytes) => bytes,
+        })
+    }
+}
+
 /// Encoding of one wire type; decoding never panics on any input.
 pub trait Wire: Sized {
     /// Appends the encoded body to `out`.
-    fn encode(&self, out: &mut Vec<u8>);
+    fn encode<'a>(&'a self, out: &mut Encoded<'a>);
     /// Decodes a complete body.
     fn decode(body: &[u8]) -> Result<Self, DecodeError>;
 
-    /// Encodes into a new buffer.
-    fn to_bytes(&self) -> Vec<u8> {
-        let mut out = Vec::new();
+    /// The encoded body, its large fields borrowed.
+    fn encoded(&self) -> Encoded<'_> {
+        let mut out = Encoded::default();
         self.encode(&mut out);
+        out
+    }
+
+    /// Encodes into one new buffer.
+    fn to_bytes(&self) -> Vec<u8> {
+        let encoded = self.encoded();
+        let mut out = Vec::with_capacity(encoded.len());
+        for segment in encoded.segments() {
+            out.extend(segment);
+        }
         out
     }
 }
@@ -263,15 +341,15 @@ impl<'a> Reader<'a> {
     }
 }
 
-fn put_bytes(out: &mut Vec<u8>, bytes: &[u8]) {
+fn put_bytes<'a>(out: &mut Encoded<'a>, bytes: &'a [u8]) {
     // Lengths above u32::MAX cannot be produced by callers: every sender checks
     // the configured maximum message size (at most u32::MAX) first.
     let len = u32::try_from(bytes.len()).unwrap_or(u32::MAX);
-    out.extend_from_slice(&len.to_be_bytes());
-    out.extend_from_slice(bytes);
+    out.extend(&len.to_be_bytes());
+    out.borrow(bytes);
 }
 
-fn put_option(out: &mut Vec<u8>, value: Option<&[u8]>) {
+fn put_option<'a>(out: &mut Encoded<'a>, value: Option<&'a [u8]>) {
     match value {
         None => out.push(0),
         Some(bytes) => {
@@ -281,11 +359,11 @@ fn put_option(out: &mut Vec<u8>, value: Option<&[u8]>) {
     }
 }
 
-fn encode_credentials(creds: &HandshakeRequest, out: &mut Vec<u8>) {
+fn encode_credentials<'a>(creds: &'a HandshakeRequest, out: &mut Encoded<'a>) {
     put_bytes(out, &creds.public_key);
     put_bytes(out, &creds.signature);
     put_bytes(out, creds.protocol_version.as_bytes());
-    out.extend_from_slice(&creds.timestamp_ms.to_be_bytes());
+    out.extend(&creds.timestamp_ms.to_be_bytes());
 }
 
 fn decode_credentials(r: &mut Reader<'_>) -> Result<HandshakeRequest, DecodeError> {
@@ -298,7 +376,7 @@ fn decode_credentials(r: &mut Reader<'_>) -> Result<HandshakeRequest, DecodeErro
 }
 
 impl Wire for HandshakeRequest {
-    fn encode(&self, out: &mut Vec<u8>) {
+    fn encode<'a>(&'a self, out: &mut Encoded<'a>) {
         out.push(TAG_HANDSHAKE_REQUEST);
         encode_credentials(self, out);
     }
@@ -316,7 +394,7 @@ impl Wire for HandshakeRequest {
 }
 
 impl Wire for HandshakeResponse {
-    fn encode(&self, out: &mut Vec<u8>) {
+    fn encode<'a>(&'a self, out: &mut Encoded<'a>) {
         match self {
             Self::Accepted(creds) => {
                 out.push(TAG_HANDSHAKE_ACCEPTED);
@@ -324,7 +402,7 @@ impl Wire for HandshakeResponse {
             }
             Self::Rejected { code, message } => {
                 out.push(TAG_HANDSHAKE_REJECTED);
-                out.extend_from_slice(&code.to_be_bytes());
+                out.extend(&code.to_be_bytes());
                 put_bytes(out, message.as_bytes());
             }
         }
@@ -346,7 +424,7 @@ impl Wire for HandshakeResponse {
 }
 
 impl Wire for InstanceMessageRequest {
-    fn encode(&self, out: &mut Vec<u8>) {
+    fn encode<'a>(&'a self, out: &mut Encoded<'a>) {
         out.push(TAG_INSTANCE_REQUEST);
         put_bytes(out, self.protocol.as_bytes());
         put_bytes(out, &self.payload);
@@ -376,7 +454,7 @@ impl Wire for InstanceMessageRequest {
 }
 
 impl Wire for InstanceMessageResponse {
-    fn encode(&self, out: &mut Vec<u8>) {
+    fn encode<'a>(&'a self, out: &mut Encoded<'a>) {
         match self {
             Self::Success { data } => {
                 out.push(TAG_RESPONSE_SUCCESS);
@@ -388,7 +466,7 @@ impl Wire for InstanceMessageResponse {
             }
             Self::Error { code, message } => {
                 out.push(TAG_RESPONSE_ERROR);
-                out.extend_from_slice(&code.to_be_bytes());
+                out.extend(&code.to_be_bytes());
                 put_bytes(out, message.as_bytes());
             }
         }
@@ -421,6 +499,28 @@ impl Wire for InstanceMessageResponse {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A length-prefixed field, written by hand.
+    fn put_raw(body: &mut Vec<u8>, bytes: &[u8]) {
+        body.extend_from_slice(&(bytes.len() as u32).to_be_bytes());
+        body.extend_from_slice(bytes);
+    }
+
+    #[test]
+    fn large_fields_are_borrowed_and_the_bytes_are_the_same() {
+        let request = InstanceMessageRequest {
+            protocol: "p".into(),
+            payload: vec![7; BORROW_AT],
+            metadata: Some(vec![1, 2, 3]),
+        };
+        let encoded = request.encoded();
+        assert_eq!(encoded.segments().count(), 3, "header, payload, metadata");
+        assert_eq!(encoded.len(), request.to_bytes().len());
+        assert_eq!(
+            InstanceMessageRequest::decode(&request.to_bytes()),
+            Ok(request)
+        );
+    }
 
     fn creds() -> HandshakeRequest {
         HandshakeRequest {
@@ -541,7 +641,7 @@ mod tests {
             })
         ));
         let mut body = vec![TAG_INSTANCE_REQUEST];
-        put_bytes(&mut body, b"p");
+        put_raw(&mut body, b"p");
         body.extend_from_slice(&u32::MAX.to_be_bytes());
         assert!(matches!(
             InstanceMessageRequest::decode(&body),
@@ -555,7 +655,7 @@ mod tests {
     #[test]
     fn wrong_key_length_is_named() {
         let mut body = vec![TAG_HANDSHAKE_REQUEST];
-        put_bytes(&mut body, &[1; 31]);
+        put_raw(&mut body, &[1; 31]);
         assert_eq!(
             HandshakeRequest::decode(&body),
             Err(DecodeError::WrongLength {
@@ -590,7 +690,7 @@ mod tests {
     #[test]
     fn bad_utf8_and_flags_are_named() {
         let mut body = vec![TAG_INSTANCE_REQUEST];
-        put_bytes(&mut body, &[0xff, 0xfe]);
+        put_raw(&mut body, &[0xff, 0xfe]);
         assert_eq!(
             InstanceMessageRequest::decode(&body),
             Err(DecodeError::InvalidUtf8("protocol"))

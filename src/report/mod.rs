@@ -2,6 +2,7 @@
 //! systems), Markdown with sequence diagrams of failing runs (for people
 //! reading a pull request) and JSON (for tools).
 
+pub mod bench;
 pub mod junit;
 pub mod markdown;
 

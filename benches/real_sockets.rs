@@ -1,0 +1,227 @@
+//! simnet's nodes over real sockets (127.0.0.1, tokio TCP + noise + yamux),
+//! each figure beside a baseline measured in the same run:
+//!
+//! - `handshake`: dial → both sides `Verified` (`simnet`), against dial →
+//!   both sides connected with no protocol on the connection (`bare`).
+//! - `direct`: echoed direct messages of 64 B … 1 MiB, 1 or 32 in flight,
+//!   against bare libp2p request-response with a bytes codec (`bare_rr`) and a
+//!   raw TCP echo of length-prefixed frames (`tcp_echo`, the limit).
+//! - `broadcast`: 20 messages from one publisher to 2, 8 or 16 subscribers,
+//!   against bare gossipsub with the same configuration (`bare_gossip`).
+//!
+//! `SIMNET_BENCH_QUICK=1` takes few samples (a smoke run); `cargo run --
+//! bench-report` turns the results into `reports/bench.md`. Every wait is
+//! bounded by [`WAIT`]; nothing listens beyond 127.0.0.1.
+
+#[path = "real_sockets/bare.rs"]
+mod bare;
+#[path = "real_sockets/ours.rs"]
+mod ours;
+
+use std::time::{Duration, Instant};
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use tokio::runtime::Runtime;
+
+/// Longest any benchmark waits for one expected event before failing.
+pub const WAIT: Duration = Duration::from_secs(30);
+
+const PAYLOADS: [(usize, &str); 4] = [
+    (64, "64B"),
+    (1024, "1KiB"),
+    (64 * 1024, "64KiB"),
+    (1024 * 1024, "1MiB"),
+];
+const IN_FLIGHT: [usize; 2] = [1, 32];
+const SUBSCRIBERS: [usize; 3] = [2, 8, 16];
+const BROADCASTS: usize = 20;
+
+fn quick() -> bool {
+    std::env::var_os("SIMNET_BENCH_QUICK").is_some()
+}
+
+fn runtime() -> Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("tokio runtime")
+}
+
+fn configure(group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>) {
+    if quick() {
+        group
+            .sample_size(10)
+            .warm_up_time(Duration::from_millis(100))
+            .measurement_time(Duration::from_millis(500));
+    } else {
+        group
+            .sample_size(20)
+            .warm_up_time(Duration::from_secs(1))
+            .measurement_time(Duration::from_secs(4));
+    }
+}
+
+fn handshake(c: &mut Criterion) {
+    let rt = runtime();
+    let mut group = c.benchmark_group("handshake");
+    configure(&mut group);
+    group.throughput(Throughput::Elements(1));
+
+    let (mut a, mut b) = rt.block_on(async { (ours::start().await, ours::start().await) });
+    group.bench_function("simnet", |bench| {
+        bench.iter_custom(|iters| {
+            rt.block_on(async {
+                let mut total = Duration::ZERO;
+                for _ in 0..iters {
+                    let started = Instant::now();
+                    ours::connect(&mut a, &mut b).await;
+                    total += started.elapsed();
+                    ours::disconnect(&mut a, &mut b).await;
+                }
+                total
+            })
+        })
+    });
+
+    let (mut x, mut y) =
+        rt.block_on(async { (bare::connection_node().await, bare::connection_node().await) });
+    group.bench_function("bare", |bench| {
+        bench.iter_custom(|iters| {
+            rt.block_on(async {
+                let mut total = Duration::ZERO;
+                for _ in 0..iters {
+                    let started = Instant::now();
+                    x.order(bare::Order::Dial(y.address.clone()));
+                    let (xid, yid) = (x.id, y.id);
+                    x.wait(|r| matches!(r, bare::Report::Established(p) if *p == yid))
+                        .await;
+                    y.wait(|r| matches!(r, bare::Report::Established(p) if *p == xid))
+                        .await;
+                    total += started.elapsed();
+                    x.order(bare::Order::Disconnect(yid));
+                    x.wait(|r| matches!(r, bare::Report::Closed(p) if *p == yid))
+                        .await;
+                    y.wait(|r| matches!(r, bare::Report::Closed(p) if *p == xid))
+                        .await;
+                }
+                total
+            })
+        })
+    });
+    group.finish();
+}
+
+fn direct(c: &mut Criterion) {
+    let rt = runtime();
+    let mut group = c.benchmark_group("direct");
+    configure(&mut group);
+
+    let (mut client, server_id) = rt.block_on(async {
+        let (mut a, mut b) = (ours::start().await, ours::start().await);
+        ours::connect(&mut a, &mut b).await;
+        let id = b.id;
+        let _server = ours::serve_in_background(b);
+        (a, id)
+    });
+    let (mut rr_client, rr_server) = rt.block_on(async {
+        let (mut a, b) = (bare::rr_node().await, bare::rr_node().await);
+        a.order(bare::Order::Dial(b.address.clone()));
+        let bid = b.id;
+        a.wait(|r| matches!(r, bare::Report::Established(p) if *p == bid))
+            .await;
+        (a, b)
+    });
+    let mut echo =
+        rt.block_on(async { bare::TcpEcho::connect(bare::tcp_echo_server().await).await });
+
+    for (size, label) in PAYLOADS {
+        let payload = vec![0xa5u8; size];
+        for in_flight in IN_FLIGHT {
+            if quick() && size == 1024 * 1024 && in_flight == 32 {
+                // 64 MiB echoed per iteration: too slow for a smoke run.
+                continue;
+            }
+            let id = format!("{label}-{in_flight}");
+            group.throughput(Throughput::Bytes((size * in_flight) as u64));
+            group.bench_with_input(BenchmarkId::new("simnet", &id), &payload, |bench, p| {
+                bench.iter(|| rt.block_on(ours::requests(&mut client, server_id, p, in_flight)))
+            });
+            group.bench_with_input(BenchmarkId::new("bare_rr", &id), &payload, |bench, p| {
+                bench.iter(|| {
+                    rt.block_on(async {
+                        for _ in 0..in_flight {
+                            rr_client.order(bare::Order::Request(rr_server.id, p.clone()));
+                        }
+                        for _ in 0..in_flight {
+                            rr_client
+                                .wait(|r| matches!(r, bare::Report::Response))
+                                .await;
+                        }
+                    })
+                })
+            });
+            group.bench_with_input(BenchmarkId::new("tcp_echo", &id), &payload, |bench, p| {
+                bench.iter(|| rt.block_on(echo.round_trips(p, in_flight)))
+            });
+        }
+    }
+    group.finish();
+}
+
+fn broadcast(c: &mut Criterion) {
+    let rt = runtime();
+    let mut group = c.benchmark_group("broadcast");
+    configure(&mut group);
+    for n in SUBSCRIBERS {
+        group.throughput(Throughput::Elements((n * BROADCASTS) as u64));
+        let (publisher, mut subscribers) = rt.block_on(ours::star(n, "bench"));
+        group.bench_function(BenchmarkId::new("simnet", n), |bench| {
+            bench.iter(|| {
+                rt.block_on(ours::broadcast(
+                    &publisher,
+                    &mut subscribers,
+                    "bench",
+                    BROADCASTS,
+                ))
+            })
+        });
+        drop((publisher, subscribers));
+
+        let (publisher, mut subscribers) = rt.block_on(async {
+            let mut publisher = bare::gossip_node().await;
+            let mut subscribers = Vec::with_capacity(n);
+            for _ in 0..n {
+                let s = bare::gossip_node().await;
+                s.order(bare::Order::Dial(publisher.address.clone()));
+                subscribers.push(s);
+            }
+            // Each subscriber's connection, then its subscription, reported
+            // to the publisher (both as `Established`).
+            for _ in 0..2 * n {
+                publisher
+                    .wait(|r| matches!(r, bare::Report::Established(_)))
+                    .await;
+            }
+            (publisher, subscribers)
+        });
+        group.bench_function(BenchmarkId::new("bare_gossip", n), |bench| {
+            bench.iter(|| {
+                rt.block_on(async {
+                    for i in 0..BROADCASTS {
+                        publisher.order(bare::Order::Publish(format!("message {i}").into_bytes()));
+                    }
+                    for s in subscribers.iter_mut() {
+                        for _ in 0..BROADCASTS {
+                            s.wait(|r| matches!(r, bare::Report::Message)).await;
+                        }
+                    }
+                })
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, handshake, direct, broadcast);
+criterion_main!(benches);

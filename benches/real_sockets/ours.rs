@@ -1,0 +1,167 @@
+//! simnet nodes on 127.0.0.1, driven through their public API.
+
+use std::time::Duration;
+
+use libp2p::{Multiaddr, PeerId};
+use simnet::protocol::{
+    transport, Event, HandshakeState, InstanceMessageRequest, Node, NodeConfig, NodeHandle,
+    NodeKeys, Responder, SendId,
+};
+
+use super::WAIT;
+
+/// A running node and what is needed to reach it.
+pub struct Peer {
+    pub handle: NodeHandle,
+    pub address: Multiaddr,
+    pub id: PeerId,
+}
+
+/// Starts a node that answers every request with its payload.
+pub async fn start() -> Peer {
+    let config = NodeConfig {
+        responder: Responder::Echo,
+        // Floods of up to 32 requests per benchmark iteration, for minutes.
+        requests: simnet::protocol::bounds::RequestBounds {
+            rate: u32::MAX,
+            window: Duration::from_secs(1),
+            max_in_flight: 1024,
+        },
+        ..NodeConfig::default()
+    };
+    let keys = NodeKeys::generate();
+    let transport = transport::tcp(&keys.identity).expect("transport");
+    let (node, handle) = Node::new(config, keys, transport).expect("node");
+    tokio::spawn(node.run());
+    let mut peer = Peer {
+        id: handle.peer_id(),
+        handle,
+        address: Multiaddr::empty(),
+    };
+    peer.handle
+        .listen("/ip4/127.0.0.1/tcp/0".parse().expect("address"))
+        .await
+        .expect("listen");
+    if let Event::Listening { address } = peer.wait(|e| matches!(e, Event::Listening { .. })).await
+    {
+        peer.address = address;
+    }
+    peer
+}
+
+impl Peer {
+    /// The next event that matches, or a panic after [`WAIT`].
+    pub async fn wait(&mut self, mut pred: impl FnMut(&Event) -> bool) -> Event {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            match tokio::time::timeout_at(deadline, self.handle.next_event()).await {
+                Ok(Some(event)) if pred(&event) => return event,
+                Ok(Some(_)) => {}
+                Ok(None) => panic!("node {} stopped", self.id),
+                Err(_) => panic!("node {} waited {WAIT:?} in vain", self.id),
+            }
+        }
+    }
+
+    /// Waits until the handshake with `peer` is `Verified`.
+    pub async fn wait_verified(&mut self, peer: PeerId) {
+        self.wait(|e| {
+            matches!(e, Event::Handshake { peer: p, state: HandshakeState::Verified, .. } if *p == peer)
+        })
+        .await;
+    }
+
+    /// Waits until the last connection with `peer` has closed.
+    pub async fn wait_closed(&mut self, peer: PeerId) {
+        self.wait(
+            |e| matches!(e, Event::ConnectionClosed { peer: p, remaining: 0, .. } if *p == peer),
+        )
+        .await;
+    }
+}
+
+/// `a` dials `b`; returns when both have verified.
+pub async fn connect(a: &mut Peer, b: &mut Peer) {
+    a.handle.dial(b.address.clone()).await.expect("dial");
+    a.wait_verified(b.id).await;
+    b.wait_verified(a.id).await;
+}
+
+/// `a` closes its connections with `b`; returns when both saw them close.
+pub async fn disconnect(a: &mut Peer, b: &mut Peer) {
+    a.handle.disconnect(b.id).await.expect("disconnect");
+    a.wait_closed(b.id).await;
+    b.wait_closed(a.id).await;
+}
+
+/// Sends `count` requests with `payload` from `a` to `to` at once and waits
+/// for every answer.
+pub async fn requests(a: &mut Peer, to: PeerId, payload: &[u8], count: usize) {
+    let mut pending: Vec<SendId> = Vec::with_capacity(count);
+    for _ in 0..count {
+        let request = InstanceMessageRequest {
+            protocol: "bench".into(),
+            payload: payload.to_vec(),
+            metadata: None,
+        };
+        pending.push(a.handle.send(to, request).await.expect("send accepted"));
+    }
+    while !pending.is_empty() {
+        let event = a.wait(|e| matches!(e, Event::SendOutcome { .. })).await;
+        if let Event::SendOutcome { id, result, .. } = event {
+            assert!(result.is_ok(), "send failed: {result:?}");
+            pending.retain(|p| *p != id);
+        }
+    }
+}
+
+/// Publishes `count` messages from `publisher` and waits until each of
+/// `subscribers` has received all of them.
+pub async fn broadcast(publisher: &Peer, subscribers: &mut [Peer], topic: &str, count: usize) {
+    for i in 0..count {
+        publisher
+            .handle
+            .broadcast(topic, format!("message {i}").into_bytes())
+            .await
+            .expect("publish");
+    }
+    for subscriber in subscribers {
+        for _ in 0..count {
+            subscriber
+                .wait(|e| matches!(e, Event::Broadcast { .. }))
+                .await;
+        }
+    }
+}
+
+/// A publisher with `n` verified subscribers on `topic`, every subscription
+/// known to the publisher.
+pub async fn star(n: usize, topic: &str) -> (Peer, Vec<Peer>) {
+    let mut publisher = start().await;
+    publisher.handle.subscribe(topic).await.expect("subscribe");
+    let mut subscribers = Vec::with_capacity(n);
+    for _ in 0..n {
+        let mut s = start().await;
+        connect(&mut s, &mut publisher).await;
+        subscribers.push(s);
+    }
+    // Only now: a Subscribed event must not be skipped by a wait above.
+    for s in &subscribers {
+        s.handle.subscribe(topic).await.expect("subscribe");
+    }
+    for _ in 0..n {
+        publisher
+            .wait(|e| matches!(e, Event::Subscribed { .. }))
+            .await;
+    }
+    (publisher, subscribers)
+}
+
+/// Reads and drops a node's events from now on (a server nobody watches,
+/// which must not stall on a full event queue); returns its control.
+pub fn serve_in_background(peer: Peer) -> simnet::protocol::Control {
+    let Peer { mut handle, .. } = peer;
+    let control = handle.control.clone();
+    tokio::spawn(async move { while handle.next_event().await.is_some() {} });
+    control
+}

@@ -1,0 +1,48 @@
+//! `simnet bench-report`: criterion's results as reports/bench.md and a chart.
+
+use std::path::Path;
+
+use simnet::report::bench::{write_bench_report, BenchReportError};
+
+use super::{EXIT_PASS, EXIT_USAGE};
+
+/// Writes the benchmark report; returns the exit code.
+pub(crate) fn bench_report(criterion_dir: &Path, out: &Path) -> anyhow::Result<u8> {
+    match write_bench_report(criterion_dir, out, &today()) {
+        Ok(targets) => {
+            for target in targets {
+                println!(
+                    "{} {}: {:.2}×",
+                    if target.met { "held  " } else { "MISSED" },
+                    target.text,
+                    target.measured
+                );
+            }
+            println!("wrote {}/bench.md and bench-throughput.svg", out.display());
+            Ok(EXIT_PASS)
+        }
+        Err(error @ BenchReportError::Empty(_)) => {
+            eprintln!("error: {error}");
+            Ok(EXIT_USAGE)
+        }
+        Err(error) => Err(error.into()),
+    }
+}
+
+/// Today's date (UTC) as YYYY-MM-DD, from the system clock.
+fn today() -> String {
+    let days = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() / 86_400) as i64;
+    // Days since 1970-01-01 to a civil date (proleptic Gregorian).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02}")
+}
