@@ -91,12 +91,8 @@ where
     T: AsyncWrite + Unpin + Send,
 {
     let len = frame_len(body.len(), max)?;
-    let mut segments = body.segments();
-    // The length prefix travels with the first segment.
-    let mut first = len.to_be_bytes().to_vec();
-    first.extend_from_slice(segments.next().unwrap_or_default());
-    io.write_all(&first).await?;
-    for segment in segments {
+    io.write_all(&len.to_be_bytes()).await?;
+    for segment in body.segments() {
         io.write_all(segment).await?;
     }
     io.flush().await
