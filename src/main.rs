@@ -4,6 +4,7 @@
 use std::{path::PathBuf, process::ExitCode, time::Duration};
 
 use clap::{Parser, Subcommand};
+use simnet::scenario::suite::Mode;
 
 use cli::{
     args::{parse_duration, parse_seed_range, parse_shard_arg, parse_target},
@@ -45,6 +46,8 @@ enum Command {
     /// valid scenario (its error names file:line:column) or a path is unreadable.
     ///
     /// Example: simnet conformance scenarios/
+    ///
+    /// Example: simnet conformance --real   # the same scenarios over 127.0.0.1
     Conformance {
         /// Scenario files or directories of `*.yaml` files.
         #[arg(default_value = "scenarios")]
@@ -62,6 +65,10 @@ enum Command {
         /// machines together run each scenario exactly once.
         #[arg(long, value_parser = parse_shard_arg)]
         shard: Option<(usize, usize)>,
+        /// Run on real sockets (127.0.0.1) in real time instead of the
+        /// simulator; scenarios with simulator-only steps are skipped.
+        #[arg(long)]
+        real: bool,
     },
     /// Run one scenario over a range of seeds and group the failures.
     ///
@@ -86,6 +93,8 @@ enum Command {
     /// Exits 0 when it passes, 1 when it fails, 2 when the file is invalid.
     ///
     /// Example: simnet run scenarios/simultaneous-dial.yaml --seed 9 --trace --mermaid
+    ///
+    /// Example: simnet run scenarios/handshake-basic.yaml --real
     Run {
         /// The scenario file.
         file: PathBuf,
@@ -98,6 +107,11 @@ enum Command {
         /// Print the run as a mermaid sequence diagram.
         #[arg(long)]
         mermaid: bool,
+        /// Run on real sockets (127.0.0.1) in real time instead of the
+        /// simulator. Steps only a simulator can do (partition, repair, hold,
+        /// release, latency, loss, clock, crash, restart) are refused, exit 2.
+        #[arg(long)]
+        real: bool,
     },
     /// Make a failing scenario smaller while it keeps failing the same way.
     ///
@@ -257,14 +271,23 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             report_dir,
             seeds,
             shard,
-        } => conformance(&paths, jobs, &report_dir, seeds, shard),
+            real,
+        } => conformance(
+            &paths,
+            jobs,
+            &report_dir,
+            seeds,
+            shard,
+            if real { Mode::Real } else { Mode::Simulated },
+        ),
         Command::Sweep { file, seeds, jobs } => sweep(&file, seeds, jobs, quiet),
         Command::Run {
             file,
             seed,
             trace,
             mermaid,
-        } => run_one(&file, seed, trace, mermaid),
+            real,
+        } => run_one(&file, seed, trace, mermaid, real),
         Command::Shrink {
             file,
             seed,

@@ -125,11 +125,22 @@ pub async fn broadcast(publisher: &Peer, subscribers: &mut [Peer], topic: &str, 
             .await
             .expect("publish");
     }
-    for subscriber in subscribers {
-        for _ in 0..count {
-            subscriber
-                .wait(|e| matches!(e, Event::Broadcast { .. }))
-                .await;
+    for (index, subscriber) in subscribers.iter_mut().enumerate() {
+        for received in 0..count {
+            let deadline = tokio::time::Instant::now() + WAIT;
+            loop {
+                match tokio::time::timeout_at(deadline, subscriber.handle.next_event()).await {
+                    Ok(Some(Event::Broadcast { .. })) => break,
+                    Ok(Some(_)) => {}
+                    Ok(None) => panic!("subscriber {index} stopped"),
+                    Err(_) => {
+                        let counters = subscriber.handle.state().await.map(|s| s.counters);
+                        panic!(
+                            "subscriber {index} received {received} of {count} broadcasts in {WAIT:?}; its counters: {counters:?}"
+                        )
+                    }
+                }
+            }
         }
     }
 }

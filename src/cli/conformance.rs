@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use simnet::scenario::suite::{self, FileResult};
+use simnet::scenario::suite::{self, FileResult, Mode};
 
 use super::{default_jobs, EXIT_FAIL, EXIT_PASS, EXIT_USAGE};
 
@@ -13,6 +13,7 @@ pub(crate) fn conformance(
     report_dir: &Path,
     seeds: u64,
     shard: Option<(usize, usize)>,
+    mode: Mode,
 ) -> anyhow::Result<u8> {
     let mut files = match suite::discover(paths) {
         Ok(files) => files,
@@ -25,8 +26,8 @@ pub(crate) fn conformance(
         files = suite::shard(&files, k, n);
         println!("shard {k}/{n}: {} scenario file(s)", files.len());
     }
-    let entries = suite::run_all(&files, seeds, default_jobs(jobs), &|| {});
-    let (mut passed, mut failed, mut invalid) = (0, 0, 0);
+    let entries = suite::run_all(&files, seeds, default_jobs(jobs), mode, &|| {});
+    let (mut passed, mut failed, mut invalid, mut skipped) = (0, 0, 0, 0);
     for entry in &entries {
         match &entry.result {
             FileResult::Ran(outcome) if outcome.passed => {
@@ -39,11 +40,17 @@ pub(crate) fn conformance(
                 for failure in outcome.failures() {
                     println!("         {failure}");
                 }
-                println!(
-                    "         replay: simnet run {} --seed {} --trace",
-                    entry.path.display(),
-                    outcome.seed
-                );
+                match mode {
+                    Mode::Simulated => println!(
+                        "         replay: simnet run {} --seed {} --trace",
+                        entry.path.display(),
+                        outcome.seed
+                    ),
+                    Mode::Real => println!(
+                        "         again: simnet run {} --real --trace (real time: not exactly reproducible)",
+                        entry.path.display()
+                    ),
+                }
             }
             FileResult::Crashed(error) => {
                 failed += 1;
@@ -55,6 +62,10 @@ pub(crate) fn conformance(
             FileResult::Invalid(error) => {
                 invalid += 1;
                 println!("ERROR  {error}");
+            }
+            FileResult::Skipped(reason) => {
+                skipped += 1;
+                println!("skip   {}: {reason}", entry.path.display());
             }
         }
     }
@@ -70,7 +81,14 @@ pub(crate) fn conformance(
         "reports: {}/{{junit.xml, summary.md, results.json}}",
         report_dir.display()
     );
-    println!("{passed} passed, {} failed", failed + invalid);
+    if skipped > 0 {
+        println!(
+            "{passed} passed, {} failed, {skipped} skipped",
+            failed + invalid
+        );
+    } else {
+        println!("{passed} passed, {} failed", failed + invalid);
+    }
     Ok(if invalid > 0 {
         EXIT_USAGE
     } else if failed > 0 {

@@ -2,7 +2,10 @@
 
 use std::path::Path;
 
-use simnet::scenario::{run_with_seed, Outcome};
+use simnet::{
+    scenario::{run_real, run_with_seed, Outcome},
+    sim::SimError,
+};
 
 use super::{load_or_report, EXIT_FAIL, EXIT_PASS, EXIT_USAGE};
 
@@ -12,12 +15,24 @@ pub(crate) fn run_one(
     seed: Option<u64>,
     trace: bool,
     mermaid: bool,
+    real: bool,
 ) -> anyhow::Result<u8> {
-    let Some(plan) = load_or_report(file) else {
+    let Some(mut plan) = load_or_report(file) else {
         return Ok(EXIT_USAGE);
     };
     let seed = seed.unwrap_or(plan.seed);
-    let outcome = run_with_seed(&plan, seed)?;
+    let outcome = if real {
+        plan.seed = seed;
+        match run_real(&plan) {
+            Err(error @ SimError::NeedsSimulator(_)) => {
+                eprintln!("error: {}: {error}", file.display());
+                return Ok(EXIT_USAGE);
+            }
+            other => other?,
+        }
+    } else {
+        run_with_seed(&plan, seed)?
+    };
     print_outcome(&outcome, trace);
     if mermaid {
         println!(

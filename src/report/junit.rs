@@ -15,6 +15,11 @@ pub fn render(report: &Report) -> Result<String, quick_junit::SerializeError> {
         };
         let status = match result.status {
             Status::Passed => TestCaseStatus::success(),
+            Status::Skipped => {
+                let mut status = TestCaseStatus::skipped();
+                status.set_message(result.failures.first().cloned().unwrap_or_default());
+                status
+            }
             failed => {
                 let kind = if failed == Status::Failed {
                     NonSuccessKind::Failure

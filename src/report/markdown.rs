@@ -14,8 +14,15 @@ pub fn render(report: &Report) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "# simnet conformance\n\n**{} passed, {} failed** (simnet {})\n",
-        report.passed, report.failed, report.simnet
+        "# simnet conformance\n\n**{} passed, {} failed{}** (simnet {})\n",
+        report.passed,
+        report.failed,
+        if report.skipped > 0 {
+            format!(", {} skipped", report.skipped)
+        } else {
+            String::new()
+        },
+        report.simnet
     );
     out.push_str("| scenario | seed | result | first failure |\n|---|---|---|---|\n");
     for r in &report.results {
@@ -24,6 +31,7 @@ pub fn render(report: &Report) -> String {
             Status::Failed => "❌ fail",
             Status::Invalid => "⚠️ invalid file",
             Status::Crashed => "💥 crashed",
+            Status::Skipped => "⏭️ skipped",
         };
         let _ = writeln!(
             out,
@@ -33,7 +41,11 @@ pub fn render(report: &Report) -> String {
             cell(r.failures.first().map_or("", String::as_str))
         );
     }
-    for r in report.results.iter().filter(|r| r.status != Status::Passed) {
+    for r in report
+        .results
+        .iter()
+        .filter(|r| !matches!(r.status, Status::Passed | Status::Skipped))
+    {
         let _ = writeln!(out, "\n## {} — {}\n", r.name, r.about);
         for failure in &r.failures {
             let _ = writeln!(out, "- {}", failure.replace('\n', " "));

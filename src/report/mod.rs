@@ -24,6 +24,8 @@ pub enum Status {
     Invalid,
     /// The simulation itself failed.
     Crashed,
+    /// Not run: it needs the simulator and this was a real-socket run.
+    Skipped,
 }
 
 /// One scenario's result.
@@ -56,6 +58,8 @@ pub struct Report {
     pub passed: usize,
     /// Scenarios that failed, crashed or could not be loaded.
     pub failed: usize,
+    /// Scenarios not run (they need the simulator; `--real` runs only).
+    pub skipped: usize,
     /// Every scenario, in file order.
     pub results: Vec<ScenarioResult>,
 }
@@ -64,14 +68,13 @@ impl Report {
     /// Builds the report of a suite run.
     pub fn from_suite(entries: &[SuiteEntry]) -> Report {
         let results: Vec<ScenarioResult> = entries.iter().map(result_of).collect();
-        let passed = results
-            .iter()
-            .filter(|r| r.status == Status::Passed)
-            .count();
+        let count = |status: Status| results.iter().filter(|r| r.status == status).count();
+        let (passed, skipped) = (count(Status::Passed), count(Status::Skipped));
         Report {
             simnet: env!("CARGO_PKG_VERSION").to_owned(),
             passed,
-            failed: results.len() - passed,
+            failed: results.len() - passed - skipped,
+            skipped,
             results,
         }
     }
@@ -118,6 +121,16 @@ fn result_of(entry: &SuiteEntry) -> ScenarioResult {
             seed: None,
             status: Status::Invalid,
             failures: vec![error.to_string()],
+            replay: None,
+            trace: Vec::new(),
+        },
+        FileResult::Skipped(reason) => ScenarioResult {
+            file,
+            name: stem,
+            about: String::new(),
+            seed: None,
+            status: Status::Skipped,
+            failures: vec![reason.clone()],
             replay: None,
             trace: Vec::new(),
         },

@@ -27,7 +27,7 @@ use crate::{
 
 /// Slack for "within its timeout": the trace's 1 ms resolution plus the
 /// event loop noticing the deadline.
-const TIMEOUT_SLACK: Duration = Duration::from_millis(5);
+pub const TIMEOUT_SLACK: Duration = Duration::from_millis(5);
 
 #[derive(Default)]
 struct Session {
@@ -54,6 +54,19 @@ pub fn check(
     configs: &BTreeMap<String, NodeConfig>,
     accepted: &[(String, SendId)],
     end: Duration,
+) -> Vec<String> {
+    check_with_slack(trace, names, configs, accepted, end, TIMEOUT_SLACK)
+}
+
+/// [`check`] with `slack` for "within its timeout" (real-time runs need more
+/// than the simulator's 1 ms ticks).
+pub fn check_with_slack(
+    trace: &[TraceEntry],
+    names: &Names,
+    configs: &BTreeMap<String, NodeConfig>,
+    accepted: &[(String, SendId)],
+    end: Duration,
+    slack: Duration,
 ) -> Vec<String> {
     let mut violations = Vec::new();
     let mut views: BTreeMap<String, NodeView> = BTreeMap::new();
@@ -89,7 +102,7 @@ pub fn check(
                     let Some(session) = view.sessions.get_mut(peer) else {
                         continue;
                     };
-                    if entry.at > session.started + config.handshake_timeout + TIMEOUT_SLACK
+                    if entry.at > session.started + config.handshake_timeout + slack
                         && !session.finished
                     {
                         violate(entry, "handshake finished after its timeout");
@@ -172,8 +185,7 @@ pub fn check(
             continue;
         };
         for (peer, session) in &view.sessions {
-            if !session.finished && end > session.started + config.handshake_timeout + TIMEOUT_SLACK
-            {
+            if !session.finished && end > session.started + config.handshake_timeout + slack {
                 violations.push(format!(
                     "handshake never finished: {node} with {} since {:?}",
                     names.of(peer),

@@ -2,15 +2,19 @@
 //! messages, bans, broadcasts and faults at virtual times, with expectations.
 //!
 //! [`model`] is the file syntax; [`load`] validates a file into a [`plan::Plan`]
-//! (errors name file:line:column); [`run`] executes a plan in the simulator and
+//! (errors name file:line:column); [`run()`] executes a plan in the simulator and
 //! returns an [`outcome::Outcome`], checked against expectations and the global
-//! [`invariants`].
+//! [`invariants`]. The runner drives any [`network::Network`]: the simulator,
+//! or [`real::RealNetwork`] on 127.0.0.1 in real time (`--real`); [`suite`]
+//! runs many files, [`shrink`] minimises a failing one.
 
 pub mod invariants;
 pub mod load;
 pub mod model;
+pub mod network;
 pub mod outcome;
 pub mod plan;
+pub mod real;
 pub mod run;
 pub mod shrink;
 pub mod suite;
@@ -19,4 +23,5 @@ pub mod time;
 pub use load::{load_file, load_str, LoadError};
 pub use outcome::Outcome;
 pub use plan::Plan;
+pub use real::{run_real, sim_only_step};
 pub use run::{run, run_with_seed};

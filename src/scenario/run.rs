@@ -15,10 +15,10 @@ use crate::{
         handshake, Event, HandshakeState, InstanceMessageRequest, InstanceMessageResponse,
         Misbehaviour, NodeConfig, SendError, SendFailure, SendId,
     },
-    sim::{
-        simulate, trace::render_duration, world::node_keys, Record, SimError, World, WorldConfig,
-    },
+    sim::{simulate, trace::render_duration, world::node_keys, Record, SimError, WorldConfig},
 };
+
+use super::network::Network;
 
 /// Time the run continues after the last step when `end` is not given.
 const DEFAULT_TAIL: Duration = Duration::from_secs(5);
@@ -49,17 +49,17 @@ struct SentMessage {
     incarnation: u32,
 }
 
-struct Runner<'a> {
+pub(crate) struct Runner<'a, W: Network> {
     plan: &'a Plan,
-    world: &'a mut World,
+    world: &'a mut W,
     checks: Vec<CheckResult>,
     sent: Vec<SentMessage>,
     incarnations: BTreeMap<String, u32>,
     configs: BTreeMap<String, NodeConfig>,
 }
 
-impl<'a> Runner<'a> {
-    fn new(plan: &'a Plan, world: &'a mut World) -> Self {
+impl<'a, W: Network> Runner<'a, W> {
+    pub(crate) fn new(plan: &'a Plan, world: &'a mut W) -> Self {
         Self {
             plan,
             world,
@@ -70,7 +70,7 @@ impl<'a> Runner<'a> {
         }
     }
 
-    fn run(mut self) -> Result<Outcome, SimError> {
+    pub(crate) fn run(mut self) -> Result<Outcome, SimError> {
         self.create_nodes()?;
         for step in &self.plan.steps {
             self.world.run_until(step.at)?;
@@ -117,17 +117,16 @@ impl<'a> Runner<'a> {
             self.world.add_node(&node.name, config)?;
         }
         if self.plan.loss > 0.0 {
-            self.world.set_global_loss(self.plan.loss);
+            self.world.simulator()?.set_global_loss(self.plan.loss);
         }
         self.world.start()
     }
 
     fn apply(&mut self, line: u64, action: &Action) -> Result<(), SimError> {
         let w = &mut *self.world;
-        let note_failure =
-            |w: &mut World, node: &str, what: &str, error: &dyn std::fmt::Display| {
-                w.note(node, format!("{what} not done: {error}"));
-            };
+        let note_failure = |w: &mut W, node: &str, what: &str, error: &dyn std::fmt::Display| {
+            w.note(node, format!("{what} not done: {error}"));
+        };
         match action {
             Action::Dial(from, to) => {
                 if let Err(e) = w.dial(from, to)? {
@@ -154,18 +153,18 @@ impl<'a> Runner<'a> {
             }
             Action::Ban(node, peer, duration) => w.ban(node, peer, *duration)?,
             Action::Unban(node, peer) => w.unban(node, peer)?,
-            Action::Partition(a, b) => w.partition(a, b)?,
-            Action::Repair(a, b) => w.repair(a, b)?,
-            Action::Hold(a, b) => w.hold(a, b)?,
-            Action::Release(a, b) => w.release(a, b)?,
+            Action::Partition(a, b) => w.simulator()?.partition(a, b)?,
+            Action::Repair(a, b) => w.simulator()?.repair(a, b)?,
+            Action::Hold(a, b) => w.simulator()?.hold(a, b)?,
+            Action::Release(a, b) => w.simulator()?.release(a, b)?,
             Action::Crash(node) => {
-                w.crash(node)?;
+                w.simulator()?.crash(node)?;
                 *self.incarnations.entry(node.clone()).or_default() += 1;
             }
-            Action::Restart(node) => w.restart(node)?,
-            Action::Clock(node, offset) => w.set_clock_offset(node, *offset)?,
-            Action::Latency(a, b, min, max) => w.set_latency(a, b, *min, *max)?,
-            Action::Loss(a, b, rate) => w.set_loss(a, b, *rate)?,
+            Action::Restart(node) => w.simulator()?.restart(node)?,
+            Action::Clock(node, offset) => w.simulator()?.set_clock_offset(node, *offset)?,
+            Action::Latency(a, b, min, max) => w.simulator()?.set_latency(a, b, *min, *max)?,
+            Action::Loss(a, b, rate) => w.simulator()?.set_loss(a, b, *rate)?,
             Action::Expect(checks) => {
                 for check in checks {
                     let failure = self.evaluate(check)?;
@@ -500,12 +499,13 @@ impl<'a> Runner<'a> {
             .filter_map(|s| s.result.as_ref().ok().map(|id| (s.plan.from.clone(), *id)))
             .collect();
         let mut violations = self.never_violations();
-        violations.extend(invariants::check(
+        violations.extend(invariants::check_with_slack(
             self.world.trace(),
             self.world.names(),
             &self.configs,
             &accepted,
             self.world.elapsed(),
+            self.world.timing_slack(),
         ));
         let mut nodes = BTreeMap::new();
         for name in self.world.node_names() {

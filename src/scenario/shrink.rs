@@ -1,7 +1,7 @@
 //! Shrinking: makes a failing scenario smaller while it keeps failing the same
 //! way at the same seed, so a race found by a sweep can be read in a few lines.
 //!
-//! The scenario is edited as a YAML tree, not as a [`Plan`]: each candidate
+//! The scenario is edited as a YAML tree, not as a [`super::Plan`]: each candidate
 //! drops nodes (with every step and check that names them), runs of action
 //! steps, repetitions of a flood, node settings or network faults. A candidate
 //! is kept when it still loads and its failure signature, line numbers aside,

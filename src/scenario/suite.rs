@@ -6,7 +6,7 @@ use std::{
     sync::Mutex,
 };
 
-use super::{load_file, run_with_seed, LoadError, Outcome};
+use super::{load_file, run_real, run_with_seed, LoadError, Outcome};
 use crate::sim::SimError;
 
 /// What happened to one scenario file.
@@ -18,6 +18,17 @@ pub enum FileResult {
     Crashed(SimError),
     /// The scenario ran; `outcome.passed` tells whether it conformed.
     Ran(Box<Outcome>),
+    /// Not run: a step needs the simulator and this was a real-socket run.
+    Skipped(String),
+}
+
+/// Where scenarios run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// In the deterministic simulator, with the scenario's seed.
+    Simulated,
+    /// On 127.0.0.1 in real time (`--real`).
+    Real,
 }
 
 /// One file and its result.
@@ -79,13 +90,21 @@ pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, SuiteError> {
 }
 
 /// Loads one file and runs it with its own seed plus `seed_offset`.
-pub fn run_file(path: &Path, seed_offset: u64) -> FileResult {
-    match load_file(path) {
-        Err(error) => FileResult::Invalid(error),
-        Ok(plan) => match run_with_seed(&plan, plan.seed.wrapping_add(seed_offset)) {
-            Ok(outcome) => FileResult::Ran(Box::new(outcome)),
-            Err(error) => FileResult::Crashed(error),
-        },
+pub fn run_file(path: &Path, seed_offset: u64, mode: Mode) -> FileResult {
+    let plan = match load_file(path) {
+        Err(error) => return FileResult::Invalid(error),
+        Ok(plan) => plan,
+    };
+    let result = match mode {
+        Mode::Simulated => run_with_seed(&plan, plan.seed.wrapping_add(seed_offset)),
+        Mode::Real => run_real(&plan),
+    };
+    match result {
+        Ok(outcome) => FileResult::Ran(Box::new(outcome)),
+        Err(SimError::NeedsSimulator(step)) => {
+            FileResult::Skipped(format!("{step} needs the simulator"))
+        }
+        Err(error) => FileResult::Crashed(error),
     }
 }
 
@@ -136,6 +155,7 @@ pub fn run_all(
     files: &[PathBuf],
     seeds: u64,
     jobs: usize,
+    mode: Mode,
     done: &(dyn Fn() + Sync),
 ) -> Vec<SuiteEntry> {
     let items: Vec<(PathBuf, u64)> = files
@@ -147,7 +167,7 @@ pub fn run_all(
         jobs,
         &|(path, offset)| SuiteEntry {
             path: path.clone(),
-            result: run_file(path, *offset),
+            result: run_file(path, *offset, mode),
         },
         done,
     )

@@ -97,6 +97,12 @@ pub enum SimError {
     /// The simulation's thread panicked.
     #[error("simulation panicked: {0}")]
     Panicked(String),
+    /// A step that only the simulator can carry out, in a real-socket run.
+    #[error("{0} needs the simulator; run it without --real")]
+    NeedsSimulator(String),
+    /// Real sockets or a real node failed.
+    #[error("real network: {0}")]
+    Real(String),
 }
 
 /// Runs `body` against a new world on a fresh OS thread made deterministic for

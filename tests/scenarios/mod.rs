@@ -3,6 +3,7 @@
 //! snapshot (`tests/scenarios/snapshots/`).
 
 mod malformed;
+mod real;
 
 use std::path::Path;
 

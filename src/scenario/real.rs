@@ -1,0 +1,389 @@
+//! Scenarios over real sockets: the same runner and the same nodes, on
+//! 127.0.0.1 with tokio TCP + noise + yamux, in real time. Node identities
+//! derive from the seed as in the simulator, so peer ids (and names in the
+//! trace) match; times, and anything that depends on them, do not.
+//!
+//! Steps that only a simulator can carry out (partitions, held traffic, link
+//! latency and loss, clock offsets, crashes, and a network latency other
+//! than the default, which a scenario sets to shape a race) are refused
+//! before anything starts.
+
+use std::{
+    collections::BTreeMap,
+    sync::mpsc,
+    time::{Duration, Instant},
+};
+
+use libp2p::{Multiaddr, PeerId};
+
+use super::{
+    network::Network,
+    plan::{Action, Plan},
+    run::Runner,
+    Outcome,
+};
+use crate::{
+    protocol::{
+        transport, CommandError, Control, Event, InstanceMessageRequest, Node, NodeConfig,
+        NodeState, SendError, SendId,
+    },
+    sim::{
+        trace::{render, Names},
+        world::node_keys,
+        Record, SimError, TraceEntry, WireStats, World,
+    },
+};
+
+/// Longest a real node may take to answer a command or to start listening.
+const COMMAND_WAIT: Duration = Duration::from_secs(10);
+/// Real timers fire late by scheduling noise, more so with runs in parallel.
+const REAL_TIMING_SLACK: Duration = Duration::from_millis(250);
+
+/// The first step of `plan` that only the simulator can carry out, as
+/// `line N: \`partition\``, or `None` when the plan can run on real sockets.
+pub fn sim_only_step(plan: &Plan) -> Option<String> {
+    if plan.loss > 0.0 {
+        return Some("`network.loss`".into());
+    }
+    if plan.latency != super::load::DEFAULT_LATENCY {
+        // The scenario shapes timing (a race, a ban landing mid-dial) that
+        // loopback cannot reproduce.
+        return Some("`network.latency`".into());
+    }
+    plan.steps.iter().find_map(|step| {
+        let what = match step.action {
+            Action::Partition(..) => "partition",
+            Action::Repair(..) => "repair",
+            Action::Hold(..) => "hold",
+            Action::Release(..) => "release",
+            Action::Crash(..) => "crash",
+            Action::Restart(..) => "restart",
+            Action::Clock(..) => "clock",
+            Action::Latency(..) => "latency",
+            Action::Loss(..) => "loss",
+            _ => return None,
+        };
+        Some(format!("line {}: `{what}`", step.line))
+    })
+}
+
+/// Runs `plan` with real nodes on 127.0.0.1 in real time.
+pub fn run_real(plan: &Plan) -> Result<Outcome, SimError> {
+    if let Some(step) = sim_only_step(plan) {
+        return Err(SimError::NeedsSimulator(step));
+    }
+    let mut network = RealNetwork::new(plan.seed)?;
+    Runner::new(plan, &mut network).run()
+}
+
+struct RealNode {
+    peer_id: PeerId,
+    control: Control,
+    address: Multiaddr,
+}
+
+/// Real nodes on 127.0.0.1, driven from a plain thread through their own
+/// tokio runtime; their events are gathered into a trace timed from `start`.
+pub struct RealNetwork {
+    runtime: tokio::runtime::Runtime,
+    seed: u64,
+    origin: Instant,
+    /// The runner's clock: the time of the last wait or command issued. A
+    /// command is stamped when it is issued, so its effects (a send's
+    /// outcome arriving over loopback before the call returns) never come
+    /// out earlier than the command itself.
+    now: Duration,
+    nodes: BTreeMap<String, RealNode>,
+    names: Names,
+    trace: Vec<TraceEntry>,
+    events: mpsc::Receiver<(String, Instant, Event)>,
+    events_tx: mpsc::Sender<(String, Instant, Event)>,
+}
+
+impl RealNetwork {
+    /// An empty network whose node identities derive from `seed`.
+    pub fn new(seed: u64) -> Result<Self, SimError> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .map_err(|e| SimError::Real(format!("tokio runtime: {e}")))?;
+        let (events_tx, events) = mpsc::channel();
+        Ok(Self {
+            runtime,
+            seed,
+            origin: Instant::now(),
+            now: Duration::ZERO,
+            nodes: BTreeMap::new(),
+            names: Names::default(),
+            trace: Vec::new(),
+            events,
+            events_tx,
+        })
+    }
+
+    fn node(&self, name: &str) -> Result<&RealNode, SimError> {
+        self.nodes
+            .get(name)
+            .ok_or_else(|| SimError::UnknownNode(name.to_owned()))
+    }
+
+    fn control(&self, name: &str) -> Result<Control, SimError> {
+        self.node(name).map(|n| n.control.clone())
+    }
+
+    /// Runs a command against a node, bounded by [`COMMAND_WAIT`].
+    fn call<T>(
+        &mut self,
+        node: &str,
+        what: &'static str,
+        command: impl std::future::Future<Output = T>,
+    ) -> Result<T, SimError> {
+        self.now = self.origin.elapsed();
+        let result = self
+            .runtime
+            .block_on(async { tokio::time::timeout(COMMAND_WAIT, command).await })
+            .map_err(|_| SimError::NoAnswer {
+                node: node.to_owned(),
+                what,
+                waited: COMMAND_WAIT,
+            });
+        self.collect();
+        result
+    }
+
+    /// Moves the events the nodes reported so far into the trace.
+    fn collect(&mut self) {
+        while let Ok((node, at, event)) = self.events.try_recv() {
+            self.trace.push(TraceEntry {
+                at: at.saturating_duration_since(self.origin),
+                node,
+                record: Record::Event(event),
+            });
+        }
+        // Events arrive through per-node tasks and notes are written at once:
+        // keep the trace in time order (stable, so same-time entries keep theirs).
+        self.trace.sort_by_key(|e| e.at);
+    }
+
+    fn wait_until(&mut self, deadline: Instant) {
+        let now = Instant::now();
+        if deadline > now {
+            let period = deadline - now;
+            self.runtime
+                .block_on(async move { tokio::time::sleep(period).await });
+        }
+        self.now = self.origin.elapsed();
+        self.collect();
+    }
+}
+
+impl Network for RealNetwork {
+    fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    fn add_node(&mut self, name: &str, config: NodeConfig) -> Result<PeerId, SimError> {
+        if self.nodes.contains_key(name) {
+            return Err(SimError::DuplicateNode(name.to_owned()));
+        }
+        let keys = node_keys(self.seed, name);
+        let peer_id = keys.peer_id();
+        let transport =
+            transport::tcp(&keys.identity).map_err(|e| SimError::Real(e.to_string()))?;
+        let events = self.events_tx.clone();
+        let node_name = name.to_owned();
+        let (control, address) = self.runtime.block_on(async move {
+            let (node, mut handle) =
+                Node::new(config, keys, transport).map_err(|e| SimError::Real(e.to_string()))?;
+            tokio::spawn(node.run());
+            handle
+                .listen("/ip4/127.0.0.1/tcp/0".parse().expect("a valid address"))
+                .await
+                .map_err(|e| SimError::Real(e.to_string()))?;
+            let address = tokio::time::timeout(COMMAND_WAIT, async {
+                loop {
+                    match handle.next_event().await {
+                        Some(Event::Listening { address }) => return Some(address),
+                        Some(_) => {}
+                        None => return None,
+                    }
+                }
+            })
+            .await
+            .ok()
+            .flatten()
+            .ok_or_else(|| SimError::Real(format!("{node_name} did not start listening")))?;
+            let control = handle.control.clone();
+            tokio::spawn(async move {
+                while let Some(event) = handle.next_event().await {
+                    if events
+                        .send((node_name.clone(), Instant::now(), event))
+                        .is_err()
+                    {
+                        break;
+                    }
+                }
+            });
+            Ok::<_, SimError>((control, address))
+        })?;
+        self.names.insert(peer_id, name.to_owned());
+        self.trace.push(TraceEntry {
+            at: Duration::ZERO,
+            node: name.to_owned(),
+            record: Record::Event(Event::Listening {
+                address: address.clone(),
+            }),
+        });
+        self.nodes.insert(
+            name.to_owned(),
+            RealNode {
+                peer_id,
+                control,
+                address,
+            },
+        );
+        Ok(peer_id)
+    }
+
+    fn start(&mut self) -> Result<(), SimError> {
+        self.origin = Instant::now();
+        self.now = Duration::ZERO;
+        Ok(())
+    }
+
+    fn run_until(&mut self, at: Duration) -> Result<(), SimError> {
+        self.wait_until(self.origin + at);
+        Ok(())
+    }
+
+    fn run_for(&mut self, period: Duration) -> Result<(), SimError> {
+        self.wait_until(Instant::now() + period);
+        Ok(())
+    }
+
+    fn elapsed(&self) -> Duration {
+        self.now
+    }
+
+    fn dial(&mut self, from: &str, to: &str) -> Result<Result<(), CommandError>, SimError> {
+        let control = self.control(from)?;
+        let address = self.node(to)?.address.clone();
+        self.call(from, "dial", control.dial(address))
+    }
+
+    fn send(
+        &mut self,
+        from: &str,
+        to: &str,
+        request: InstanceMessageRequest,
+    ) -> Result<Result<SendId, SendError>, SimError> {
+        let control = self.control(from)?;
+        let peer = self.peer_id(to)?;
+        self.call(
+            from,
+            "send",
+            async move { control.send(peer, request).await },
+        )
+    }
+
+    fn subscribe(&mut self, node: &str, topic: &str) -> Result<Result<(), CommandError>, SimError> {
+        let control = self.control(node)?;
+        let topic = topic.to_owned();
+        self.call(
+            node,
+            "subscribe",
+            async move { control.subscribe(topic).await },
+        )
+    }
+
+    fn broadcast(
+        &mut self,
+        node: &str,
+        topic: &str,
+        data: Vec<u8>,
+    ) -> Result<Result<(), CommandError>, SimError> {
+        let control = self.control(node)?;
+        let topic = topic.to_owned();
+        self.call(node, "broadcast", async move {
+            control.broadcast(topic, data).await
+        })
+    }
+
+    fn ban(&mut self, node: &str, peer: &str, duration: Option<Duration>) -> Result<(), SimError> {
+        let control = self.control(node)?;
+        let peer = self.peer_id(peer)?;
+        self.call(node, "ban", async move {
+            control.ban(peer, "banned by the scenario", duration).await
+        })?
+        .map_err(|_| SimError::NodeDown(node.to_owned()))
+    }
+
+    fn unban(&mut self, node: &str, peer: &str) -> Result<(), SimError> {
+        let control = self.control(node)?;
+        let peer = self.peer_id(peer)?;
+        self.call(node, "unban", async move { control.unban(peer).await })?
+            .map_err(|_| SimError::NodeDown(node.to_owned()))
+    }
+
+    fn disconnect(&mut self, node: &str, peer: &str) -> Result<(), SimError> {
+        let control = self.control(node)?;
+        let peer = self.peer_id(peer)?;
+        self.call(
+            node,
+            "disconnect",
+            async move { control.disconnect(peer).await },
+        )?
+        .map_err(|_| SimError::NodeDown(node.to_owned()))
+    }
+
+    fn state(&mut self, node: &str) -> Result<NodeState, SimError> {
+        let control = self.control(node)?;
+        self.call(node, "state", async move { control.state().await })?
+            .map_err(|_| SimError::NodeDown(node.to_owned()))
+    }
+
+    fn is_running(&self, name: &str) -> bool {
+        self.nodes.contains_key(name)
+    }
+
+    fn note(&mut self, node: &str, text: String) {
+        self.trace.push(TraceEntry {
+            at: self.elapsed(),
+            node: node.to_owned(),
+            record: Record::World(text),
+        });
+    }
+
+    fn peer_id(&self, name: &str) -> Result<PeerId, SimError> {
+        self.node(name).map(|n| n.peer_id)
+    }
+
+    fn names(&self) -> &Names {
+        &self.names
+    }
+
+    fn node_names(&self) -> Vec<String> {
+        self.nodes.keys().cloned().collect()
+    }
+
+    fn trace(&self) -> &[TraceEntry] {
+        &self.trace
+    }
+
+    fn trace_lines(&self) -> Vec<String> {
+        self.trace.iter().map(|e| render(e, &self.names)).collect()
+    }
+
+    fn wire(&self) -> WireStats {
+        WireStats::default()
+    }
+
+    fn simulator(&mut self) -> Result<&mut World, SimError> {
+        Err(SimError::NeedsSimulator("this step".into()))
+    }
+
+    fn timing_slack(&self) -> Duration {
+        REAL_TIMING_SLACK
+    }
+}
