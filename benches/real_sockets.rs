@@ -2,7 +2,8 @@
 //! each figure beside a baseline measured in the same run:
 //!
 //! - `handshake`: dial → both sides `Verified` (`simnet`), against dial →
-//!   both sides connected with no protocol on the connection (`bare`).
+//!   both sides connected with no protocol on the connection (`bare`); one
+//!   dialer (latency), and 16 dialing one listener at once (handshakes/s).
 //! - `direct`: echoed direct messages of 64 B … 1 MiB, 1 or 32 in flight,
 //!   against bare libp2p request-response with a bytes codec (`bare_rr`) and a
 //!   raw TCP echo of length-prefixed frames (`tcp_echo`, the limit).
@@ -34,6 +35,8 @@ const PAYLOADS: [(usize, &str); 4] = [
 ];
 const IN_FLIGHT: [usize; 2] = [1, 32];
 const SUBSCRIBERS: [usize; 3] = [2, 8, 16];
+/// Handshakes in flight at once: one dialer, or 16 dialing one listener.
+const DIALERS: [usize; 2] = [1, 16];
 const BROADCASTS: usize = 20;
 
 fn quick() -> bool {
@@ -66,49 +69,85 @@ fn handshake(c: &mut Criterion) {
     let rt = runtime();
     let mut group = c.benchmark_group("handshake");
     configure(&mut group);
-    group.throughput(Throughput::Elements(1));
-
-    let (mut a, mut b) = rt.block_on(async { (ours::start().await, ours::start().await) });
-    group.bench_function("simnet", |bench| {
-        bench.iter_custom(|iters| {
-            rt.block_on(async {
-                let mut total = Duration::ZERO;
-                for _ in 0..iters {
-                    let started = Instant::now();
-                    ours::connect(&mut a, &mut b).await;
-                    total += started.elapsed();
-                    ours::disconnect(&mut a, &mut b).await;
-                }
-                total
+    for n in DIALERS {
+        group.throughput(Throughput::Elements(n as u64));
+        let (mut dialers, mut listener) = rt.block_on(async {
+            let mut dialers = Vec::with_capacity(n);
+            for _ in 0..n {
+                dialers.push(ours::start().await);
+            }
+            (dialers, ours::start().await)
+        });
+        group.bench_function(BenchmarkId::new("simnet", n), |bench| {
+            bench.iter_custom(|iters| {
+                rt.block_on(async {
+                    let ids: Vec<_> = dialers.iter().map(|d| d.id).collect();
+                    let mut total = Duration::ZERO;
+                    for _ in 0..iters {
+                        let started = Instant::now();
+                        for d in &dialers {
+                            d.handle.dial(listener.address.clone()).await.expect("dial");
+                        }
+                        for d in dialers.iter_mut() {
+                            d.wait_verified(listener.id).await;
+                        }
+                        listener.wait_verified_all(&ids).await;
+                        total += started.elapsed();
+                        for d in dialers.iter_mut() {
+                            d.handle.disconnect(listener.id).await.expect("disconnect");
+                            d.wait_closed(listener.id).await;
+                        }
+                        listener.wait_closed_all(&ids).await;
+                    }
+                    total
+                })
             })
-        })
-    });
+        });
 
-    let (mut x, mut y) =
-        rt.block_on(async { (bare::connection_node().await, bare::connection_node().await) });
-    group.bench_function("bare", |bench| {
-        bench.iter_custom(|iters| {
-            rt.block_on(async {
-                let mut total = Duration::ZERO;
-                for _ in 0..iters {
-                    let started = Instant::now();
-                    x.order(bare::Order::Dial(y.address.clone()));
-                    let (xid, yid) = (x.id, y.id);
-                    x.wait(|r| matches!(r, bare::Report::Established(p) if *p == yid))
+        let (mut dialers, mut y) = rt.block_on(async {
+            let mut dialers = Vec::with_capacity(n);
+            for _ in 0..n {
+                dialers.push(bare::connection_node().await);
+            }
+            (dialers, bare::connection_node().await)
+        });
+        group.bench_function(BenchmarkId::new("bare", n), |bench| {
+            bench.iter_custom(|iters| {
+                rt.block_on(async {
+                    let ids: Vec<_> = dialers.iter().map(|d| d.id).collect();
+                    let yid = y.id;
+                    let mut total = Duration::ZERO;
+                    for _ in 0..iters {
+                        let started = Instant::now();
+                        for x in &dialers {
+                            x.order(bare::Order::Dial(y.address.clone()));
+                        }
+                        for x in dialers.iter_mut() {
+                            x.wait(|r| matches!(r, bare::Report::Established(p) if *p == yid))
+                                .await;
+                        }
+                        y.wait_each(&ids, |r| match r {
+                            bare::Report::Established(p) => Some(*p),
+                            _ => None,
+                        })
                         .await;
-                    y.wait(|r| matches!(r, bare::Report::Established(p) if *p == xid))
+                        total += started.elapsed();
+                        for x in dialers.iter_mut() {
+                            x.order(bare::Order::Disconnect(yid));
+                            x.wait(|r| matches!(r, bare::Report::Closed(p) if *p == yid))
+                                .await;
+                        }
+                        y.wait_each(&ids, |r| match r {
+                            bare::Report::Closed(p) => Some(*p),
+                            _ => None,
+                        })
                         .await;
-                    total += started.elapsed();
-                    x.order(bare::Order::Disconnect(yid));
-                    x.wait(|r| matches!(r, bare::Report::Closed(p) if *p == yid))
-                        .await;
-                    y.wait(|r| matches!(r, bare::Report::Closed(p) if *p == xid))
-                        .await;
-                }
-                total
+                    }
+                    total
+                })
             })
-        })
-    });
+        });
+    }
     group.finish();
 }
 

@@ -80,6 +80,25 @@ impl Bare {
         self.orders.send(order).expect("bare swarm running");
     }
 
+    /// Waits for one report naming each of `peers`, in any order; `peer_of`
+    /// picks the peer out of the kind of report wanted.
+    pub async fn wait_each(
+        &mut self,
+        peers: &[PeerId],
+        peer_of: impl Fn(&Report) -> Option<PeerId>,
+    ) {
+        let mut left: Vec<PeerId> = peers.to_vec();
+        while !left.is_empty() {
+            let mut seen = None;
+            self.wait(|r| {
+                seen = peer_of(r).filter(|p| left.contains(p));
+                seen.is_some()
+            })
+            .await;
+            left.retain(|p| Some(*p) != seen);
+        }
+    }
+
     /// The next report that matches.
     pub async fn wait(&mut self, mut pred: impl FnMut(&Report) -> bool) {
         within("bare swarm", async {

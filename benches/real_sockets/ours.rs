@@ -71,6 +71,32 @@ impl Peer {
         .await;
     }
 
+    /// Waits until the handshakes with all of `peers` are `Verified`, in any order.
+    pub async fn wait_verified_all(&mut self, peers: &[PeerId]) {
+        let mut left: Vec<PeerId> = peers.to_vec();
+        while !left.is_empty() {
+            if let Event::Handshake { peer, .. } = self
+                .wait(|e| matches!(e, Event::Handshake { peer, state: HandshakeState::Verified, .. } if left.contains(peer)))
+                .await
+            {
+                left.retain(|p| *p != peer);
+            }
+        }
+    }
+
+    /// Waits until the last connections with all of `peers` have closed.
+    pub async fn wait_closed_all(&mut self, peers: &[PeerId]) {
+        let mut left: Vec<PeerId> = peers.to_vec();
+        while !left.is_empty() {
+            if let Event::ConnectionClosed { peer, .. } = self
+                .wait(|e| matches!(e, Event::ConnectionClosed { peer, remaining: 0, .. } if left.contains(peer)))
+                .await
+            {
+                left.retain(|p| *p != peer);
+            }
+        }
+    }
+
     /// Waits until the last connection with `peer` has closed.
     pub async fn wait_closed(&mut self, peer: PeerId) {
         self.wait(
@@ -85,13 +111,6 @@ pub async fn connect(a: &mut Peer, b: &mut Peer) {
     a.handle.dial(b.address.clone()).await.expect("dial");
     a.wait_verified(b.id).await;
     b.wait_verified(a.id).await;
-}
-
-/// `a` closes its connections with `b`; returns when both saw them close.
-pub async fn disconnect(a: &mut Peer, b: &mut Peer) {
-    a.handle.disconnect(b.id).await.expect("disconnect");
-    a.wait_closed(b.id).await;
-    b.wait_closed(a.id).await;
 }
 
 /// Sends `count` requests with `payload` from `a` to `to` at once and waits

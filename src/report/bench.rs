@@ -249,7 +249,13 @@ pub fn targets(ratios: &[Ratio]) -> Vec<Target> {
         }
         if r.group == "handshake" && r.baseline == "bare" {
             out.push(Target {
-                text: "handshake: time ≤ 1.5× a bare noise+yamux connection".into(),
+                text: format!(
+                    "handshake{}: time ≤ 1.5× a bare noise+yamux connection",
+                    r.parameter
+                        .as_deref()
+                        .map(|p| format!(", {p} at once"))
+                        .unwrap_or_default()
+                ),
                 measured: r.time_ratio,
                 met: r.time_ratio <= 1.5,
             });
