@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use simnet::sim::{
     simulate,
     workload::{self, Workload},
-    WorldConfig,
+    Network, WorldConfig,
 };
 
 use super::{EXIT_FAIL, EXIT_PASS};

@@ -20,14 +20,11 @@ use libp2p::PeerId;
 use crate::{
     protocol::{peers::Direction, Event, HandshakeState, NodeConfig, SendId},
     sim::{
+        network::SIMULATED_TIMING_SLACK,
         trace::{render, Names},
         Record, TraceEntry,
     },
 };
-
-/// Slack for "within its timeout": the trace's 1 ms resolution plus the
-/// event loop noticing the deadline.
-pub const TIMEOUT_SLACK: Duration = Duration::from_millis(5);
 
 #[derive(Default)]
 struct Session {
@@ -55,7 +52,7 @@ pub fn check(
     accepted: &[(String, SendId)],
     end: Duration,
 ) -> Vec<String> {
-    check_with_slack(trace, names, configs, accepted, end, TIMEOUT_SLACK)
+    check_with_slack(trace, names, configs, accepted, end, SIMULATED_TIMING_SLACK)
 }
 
 /// [`check`] with `slack` for "within its timeout" (real-time runs need more

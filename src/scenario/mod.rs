@@ -4,14 +4,13 @@
 //! [`model`] is the file syntax; [`load`] validates a file into a [`plan::Plan`]
 //! (errors name file:line:column); [`run()`] executes a plan in the simulator and
 //! returns an [`outcome::Outcome`], checked against expectations and the global
-//! [`invariants`]. The runner drives any [`network::Network`]: the simulator,
+//! [`invariants`]. The runner drives any [`crate::sim::Network`]: the simulator,
 //! or [`real::RealNetwork`] on 127.0.0.1 in real time (`--real`); [`suite`]
 //! runs many files, [`shrink`] minimises a failing one.
 
 pub mod invariants;
 pub mod load;
 pub mod model;
-pub mod network;
 pub mod outcome;
 pub mod plan;
 pub mod real;

@@ -17,20 +17,14 @@ use std::{
 use libp2p::{Multiaddr, PeerId};
 
 use super::{
-    network::Network,
     plan::{Action, Plan},
     run::Runner,
     Outcome,
 };
 use crate::{
-    protocol::{
-        transport, CommandError, Control, Event, InstanceMessageRequest, Node, NodeConfig,
-        NodeState, SendError, SendId,
-    },
+    protocol::{transport, Control, Event, Node, NodeConfig},
     sim::{
-        trace::{render, Names},
-        world::node_keys,
-        Record, SimError, TraceEntry, WireStats, World,
+        trace::Names, world::node_keys, Network, Record, SimError, TraceEntry, WireStats, World,
     },
 };
 
@@ -126,30 +120,6 @@ impl RealNetwork {
         self.nodes
             .get(name)
             .ok_or_else(|| SimError::UnknownNode(name.to_owned()))
-    }
-
-    fn control(&self, name: &str) -> Result<Control, SimError> {
-        self.node(name).map(|n| n.control.clone())
-    }
-
-    /// Runs a command against a node, bounded by [`COMMAND_WAIT`].
-    fn call<T>(
-        &mut self,
-        node: &str,
-        what: &'static str,
-        command: impl std::future::Future<Output = T>,
-    ) -> Result<T, SimError> {
-        self.now = self.origin.elapsed();
-        let result = self
-            .runtime
-            .block_on(async { tokio::time::timeout(COMMAND_WAIT, command).await })
-            .map_err(|_| SimError::NoAnswer {
-                node: node.to_owned(),
-                what,
-                waited: COMMAND_WAIT,
-            });
-        self.collect();
-        result
     }
 
     /// Moves the events the nodes reported so far into the trace.
@@ -266,83 +236,6 @@ impl Network for RealNetwork {
         self.now
     }
 
-    fn dial(&mut self, from: &str, to: &str) -> Result<Result<(), CommandError>, SimError> {
-        let control = self.control(from)?;
-        let address = self.node(to)?.address.clone();
-        self.call(from, "dial", control.dial(address))
-    }
-
-    fn send(
-        &mut self,
-        from: &str,
-        to: &str,
-        request: InstanceMessageRequest,
-    ) -> Result<Result<SendId, SendError>, SimError> {
-        let control = self.control(from)?;
-        let peer = self.peer_id(to)?;
-        self.call(
-            from,
-            "send",
-            async move { control.send(peer, request).await },
-        )
-    }
-
-    fn subscribe(&mut self, node: &str, topic: &str) -> Result<Result<(), CommandError>, SimError> {
-        let control = self.control(node)?;
-        let topic = topic.to_owned();
-        self.call(
-            node,
-            "subscribe",
-            async move { control.subscribe(topic).await },
-        )
-    }
-
-    fn broadcast(
-        &mut self,
-        node: &str,
-        topic: &str,
-        data: Vec<u8>,
-    ) -> Result<Result<(), CommandError>, SimError> {
-        let control = self.control(node)?;
-        let topic = topic.to_owned();
-        self.call(node, "broadcast", async move {
-            control.broadcast(topic, data).await
-        })
-    }
-
-    fn ban(&mut self, node: &str, peer: &str, duration: Option<Duration>) -> Result<(), SimError> {
-        let control = self.control(node)?;
-        let peer = self.peer_id(peer)?;
-        self.call(node, "ban", async move {
-            control.ban(peer, "banned by the scenario", duration).await
-        })?
-        .map_err(|_| SimError::NodeDown(node.to_owned()))
-    }
-
-    fn unban(&mut self, node: &str, peer: &str) -> Result<(), SimError> {
-        let control = self.control(node)?;
-        let peer = self.peer_id(peer)?;
-        self.call(node, "unban", async move { control.unban(peer).await })?
-            .map_err(|_| SimError::NodeDown(node.to_owned()))
-    }
-
-    fn disconnect(&mut self, node: &str, peer: &str) -> Result<(), SimError> {
-        let control = self.control(node)?;
-        let peer = self.peer_id(peer)?;
-        self.call(
-            node,
-            "disconnect",
-            async move { control.disconnect(peer).await },
-        )?
-        .map_err(|_| SimError::NodeDown(node.to_owned()))
-    }
-
-    fn state(&mut self, node: &str) -> Result<NodeState, SimError> {
-        let control = self.control(node)?;
-        self.call(node, "state", async move { control.state().await })?
-            .map_err(|_| SimError::NodeDown(node.to_owned()))
-    }
-
     fn is_running(&self, name: &str) -> bool {
         self.nodes.contains_key(name)
     }
@@ -371,16 +264,40 @@ impl Network for RealNetwork {
         &self.trace
     }
 
-    fn trace_lines(&self) -> Vec<String> {
-        self.trace.iter().map(|e| render(e, &self.names)).collect()
-    }
-
     fn wire(&self) -> WireStats {
         WireStats::default()
     }
 
     fn simulator(&mut self) -> Result<&mut World, SimError> {
         Err(SimError::NeedsSimulator("this step".into()))
+    }
+
+    fn control(&self, name: &str) -> Result<Control, SimError> {
+        self.node(name).map(|n| n.control.clone())
+    }
+
+    /// Runs a command against a node, bounded by 10 s of real time.
+    fn call<F: std::future::Future>(
+        &mut self,
+        node: &str,
+        what: &'static str,
+        command: F,
+    ) -> Result<F::Output, SimError> {
+        self.now = self.origin.elapsed();
+        let result = self
+            .runtime
+            .block_on(async { tokio::time::timeout(COMMAND_WAIT, command).await })
+            .map_err(|_| SimError::NoAnswer {
+                node: node.to_owned(),
+                what,
+                waited: COMMAND_WAIT,
+            });
+        self.collect();
+        result
+    }
+
+    fn address(&self, name: &str) -> Result<Multiaddr, SimError> {
+        self.node(name).map(|n| n.address.clone())
     }
 
     fn timing_slack(&self) -> Duration {

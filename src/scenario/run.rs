@@ -15,10 +15,10 @@ use crate::{
         handshake, Event, HandshakeState, InstanceMessageRequest, InstanceMessageResponse,
         Misbehaviour, NodeConfig, SendError, SendFailure, SendId,
     },
-    sim::{simulate, trace::render_duration, world::node_keys, Record, SimError, WorldConfig},
+    sim::{
+        simulate, trace::render_duration, world::node_keys, Network, Record, SimError, WorldConfig,
+    },
 };
-
-use super::network::Network;
 
 /// Time the run continues after the last step when `end` is not given.
 const DEFAULT_TAIL: Duration = Duration::from_secs(5);

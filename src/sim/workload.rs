@@ -6,6 +6,7 @@
 use std::time::Duration;
 
 use super::{
+    network::Network,
     trace::{Record, TraceEntry},
     transport::WireStats,
     world::{SimError, World},

@@ -25,13 +25,11 @@ use libp2p::{multiaddr::Protocol, Multiaddr, PeerId};
 
 use super::{
     determinism,
-    trace::{render, Names, Record, TraceEntry},
+    network::Network,
+    trace::{Names, Record, TraceEntry},
     transport::{SimTcp, WireStats, WireTap},
 };
-use crate::protocol::{
-    transport::upgrade, CommandError, Control, InstanceMessageRequest, Node, NodeConfig,
-    NodeHandle, NodeKeys, NodeState, SendError, SendId,
-};
+use crate::protocol::{transport::upgrade, Control, Node, NodeConfig, NodeHandle, NodeKeys};
 
 /// The port every simulated node listens on.
 pub const LISTEN_PORT: u16 = 4000;
@@ -276,25 +274,10 @@ impl World {
         &self.names
     }
 
-    /// The address other nodes dial to reach `name`.
-    pub fn address(&self, name: &str) -> Result<Multiaddr, SimError> {
-        self.node(name)?;
-        let ip = self.sim.lookup(name);
-        Ok(Multiaddr::from(ip).with(Protocol::Tcp(LISTEN_PORT)))
-    }
-
     fn node(&self, name: &str) -> Result<&SimNode, SimError> {
         self.nodes
             .get(name)
             .ok_or_else(|| SimError::UnknownNode(name.to_owned()))
-    }
-
-    fn control(&self, name: &str) -> Result<Control, SimError> {
-        let node = self.node(name)?;
-        node.handle
-            .as_ref()
-            .map(|h| h.control.clone())
-            .ok_or_else(|| SimError::NodeDown(name.to_owned()))
     }
 
     /// Virtual time since the start.
@@ -305,11 +288,6 @@ impl World {
     /// Everything recorded so far.
     pub fn trace(&self) -> &[TraceEntry] {
         &self.trace
-    }
-
-    /// The trace, one rendered line per entry.
-    pub fn trace_lines(&self) -> Vec<String> {
-        self.trace.iter().map(|e| render(e, &self.names)).collect()
     }
 
     /// Digest and size of everything written to the simulated wire so far.
@@ -381,32 +359,6 @@ impl World {
         Ok(true)
     }
 
-    /// Drives `future` (a command to a node) to completion, stepping the
-    /// simulation while it waits.
-    fn call<F: Future>(
-        &mut self,
-        node: &str,
-        what: &'static str,
-        future: F,
-    ) -> Result<F::Output, SimError> {
-        let mut future = pin!(future);
-        let mut cx = Context::from_waker(Waker::noop());
-        let end = self.sim.elapsed() + COMMAND_WAIT;
-        loop {
-            if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
-                return Ok(output);
-            }
-            if self.sim.elapsed() >= end {
-                return Err(SimError::NoAnswer {
-                    node: node.to_owned(),
-                    what,
-                    waited: COMMAND_WAIT,
-                });
-            }
-            self.step()?;
-        }
-    }
-
     /// Makes sure every node has started, so commands can reach it.
     pub fn start(&mut self) -> Result<(), SimError> {
         let limit = Duration::from_secs(1);
@@ -423,100 +375,6 @@ impl World {
             .map(|(name, _)| name.clone())
             .unwrap_or_default();
         Err(SimError::NodeDown(missing))
-    }
-
-    /// `from` dials `to`.
-    pub fn dial(&mut self, from: &str, to: &str) -> Result<Result<(), CommandError>, SimError> {
-        let control = self.control(from)?;
-        let address = self.address(to)?;
-        self.call(from, "dial", async move { control.dial(address).await })
-    }
-
-    /// `from` sends a direct message to `to`.
-    pub fn send(
-        &mut self,
-        from: &str,
-        to: &str,
-        request: InstanceMessageRequest,
-    ) -> Result<Result<SendId, SendError>, SimError> {
-        let control = self.control(from)?;
-        let peer = self.peer_id(to)?;
-        self.call(
-            from,
-            "send",
-            async move { control.send(peer, request).await },
-        )
-    }
-
-    /// `node` subscribes to `topic`.
-    pub fn subscribe(
-        &mut self,
-        node: &str,
-        topic: &str,
-    ) -> Result<Result<(), CommandError>, SimError> {
-        let control = self.control(node)?;
-        let topic = topic.to_owned();
-        self.call(
-            node,
-            "subscribe",
-            async move { control.subscribe(topic).await },
-        )
-    }
-
-    /// `node` broadcasts `data` on `topic`.
-    pub fn broadcast(
-        &mut self,
-        node: &str,
-        topic: &str,
-        data: Vec<u8>,
-    ) -> Result<Result<(), CommandError>, SimError> {
-        let control = self.control(node)?;
-        let topic = topic.to_owned();
-        self.call(node, "broadcast", async move {
-            control.broadcast(topic, data).await
-        })
-    }
-
-    /// `node` bans `peer` for `duration` (`None`: until unbanned).
-    pub fn ban(
-        &mut self,
-        node: &str,
-        peer: &str,
-        duration: Option<Duration>,
-    ) -> Result<(), SimError> {
-        let control = self.control(node)?;
-        let peer = self.peer_id(peer)?;
-        let result = self.call(node, "ban", async move {
-            control.ban(peer, "banned by the scenario", duration).await
-        })?;
-        result.map_err(|_| SimError::NodeDown(node.to_owned()))
-    }
-
-    /// `node` lifts its ban on `peer`.
-    pub fn unban(&mut self, node: &str, peer: &str) -> Result<(), SimError> {
-        let control = self.control(node)?;
-        let peer = self.peer_id(peer)?;
-        let result = self.call(node, "unban", async move { control.unban(peer).await })?;
-        result.map_err(|_| SimError::NodeDown(node.to_owned()))
-    }
-
-    /// `node` closes its connections with `peer`.
-    pub fn disconnect(&mut self, node: &str, peer: &str) -> Result<(), SimError> {
-        let control = self.control(node)?;
-        let peer = self.peer_id(peer)?;
-        let result = self.call(
-            node,
-            "disconnect",
-            async move { control.disconnect(peer).await },
-        )?;
-        result.map_err(|_| SimError::NodeDown(node.to_owned()))
-    }
-
-    /// A snapshot of `node`'s state.
-    pub fn state(&mut self, node: &str) -> Result<NodeState, SimError> {
-        let control = self.control(node)?;
-        let result = self.call(node, "state", async move { control.state().await })?;
-        result.map_err(|_| SimError::NodeDown(node.to_owned()))
     }
 
     /// Whether `name` is running (started and not crashed).
@@ -666,5 +524,91 @@ impl World {
             .store(offset_ms, Ordering::Relaxed);
         self.note(node, format!("clock offset {offset_ms} ms"));
         Ok(())
+    }
+}
+
+impl Network for World {
+    fn seed(&self) -> u64 {
+        World::seed(self)
+    }
+    fn add_node(&mut self, name: &str, config: NodeConfig) -> Result<PeerId, SimError> {
+        World::add_node(self, name, config)
+    }
+    fn start(&mut self) -> Result<(), SimError> {
+        World::start(self)
+    }
+    fn run_until(&mut self, at: Duration) -> Result<(), SimError> {
+        World::run_until(self, at)
+    }
+    fn run_for(&mut self, period: Duration) -> Result<(), SimError> {
+        World::run_for(self, period)
+    }
+    fn elapsed(&self) -> Duration {
+        World::elapsed(self)
+    }
+    fn is_running(&self, name: &str) -> bool {
+        World::is_running(self, name)
+    }
+    fn note(&mut self, node: &str, text: String) {
+        World::note(self, node, text)
+    }
+    fn peer_id(&self, name: &str) -> Result<PeerId, SimError> {
+        World::peer_id(self, name)
+    }
+    fn names(&self) -> &Names {
+        World::names(self)
+    }
+    fn node_names(&self) -> Vec<String> {
+        World::node_names(self)
+    }
+    fn trace(&self) -> &[TraceEntry] {
+        World::trace(self)
+    }
+    fn wire(&self) -> WireStats {
+        World::wire(self)
+    }
+    fn simulator(&mut self) -> Result<&mut World, SimError> {
+        Ok(self)
+    }
+
+    /// The address other nodes dial to reach `name`.
+    fn address(&self, name: &str) -> Result<Multiaddr, SimError> {
+        self.node(name)?;
+        let ip = self.sim.lookup(name);
+        Ok(Multiaddr::from(ip).with(Protocol::Tcp(LISTEN_PORT)))
+    }
+
+    fn control(&self, name: &str) -> Result<Control, SimError> {
+        let node = self.node(name)?;
+        node.handle
+            .as_ref()
+            .map(|h| h.control.clone())
+            .ok_or_else(|| SimError::NodeDown(name.to_owned()))
+    }
+
+    /// Drives `future` (a command to a node) to completion, stepping the
+    /// simulation while it waits.
+    fn call<F: Future>(
+        &mut self,
+        node: &str,
+        what: &'static str,
+        future: F,
+    ) -> Result<F::Output, SimError> {
+        let mut future = pin!(future);
+        let mut cx = Context::from_waker(Waker::noop());
+        let end = self.sim.elapsed() + COMMAND_WAIT;
+        loop {
+            if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+                return Ok(output);
+            }
+            if self.sim.elapsed() >= end {
+                return Err(SimError::NoAnswer {
+                    node: node.to_owned(),
+                    what,
+                    waited: COMMAND_WAIT,
+                });
+            }
+            self.step()?;
+        }
     }
 }

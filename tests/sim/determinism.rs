@@ -11,7 +11,7 @@ use simnet::sim::{
     determinism::DEFAULT_EPOCH,
     simulate,
     workload::{self, Workload},
-    WorldConfig,
+    Network, WorldConfig,
 };
 
 /// stdout of `simnet simulate` in a new process.

@@ -6,7 +6,7 @@ use simnet::{
     protocol::{
         Event, HandshakeFailure, HandshakeState, InstanceMessageRequest, NodeConfig, Responder,
     },
-    sim::{simulate, Record, TraceEntry, World, WorldConfig},
+    sim::{simulate, Network, Record, TraceEntry, World, WorldConfig},
 };
 
 use super::network::{verified, world_with};

@@ -4,7 +4,7 @@ use std::time::{Duration, Instant};
 
 use simnet::{
     protocol::{Event, HandshakeState, NodeConfig},
-    sim::{simulate, Record, World, WorldConfig},
+    sim::{simulate, Network, Record, World, WorldConfig},
 };
 
 use crate::util::init_logging;
