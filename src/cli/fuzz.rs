@@ -2,7 +2,7 @@
 
 use std::{path::Path, time::Duration};
 
-use super::{progress_spinner, EXIT_FAIL, EXIT_PASS};
+use super::{progress, EXIT_FAIL, EXIT_PASS};
 
 /// Fuzzes the chosen targets, prints counts and saves findings; returns the exit code.
 pub(crate) fn fuzz(
@@ -23,7 +23,7 @@ pub(crate) fn fuzz(
             targets
         },
     };
-    let spinner = progress_spinner(quiet);
+    let spinner = progress(quiet, None);
     // Panics are findings, caught and reported below; keep them off stderr.
     let default_hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(|_| {}));

@@ -34,13 +34,14 @@ pub(crate) fn load_or_report(file: &Path) -> Option<simnet::scenario::Plan> {
         .ok()
 }
 
-/// A spinner on stderr, hidden when quiet or not on a terminal.
-pub(crate) fn progress_spinner(quiet: bool) -> indicatif::ProgressBar {
+/// A progress bar of `length` steps on stderr (a spinner without a length),
+/// hidden when quiet or not on a terminal.
+pub(crate) fn progress(quiet: bool, length: Option<u64>) -> indicatif::ProgressBar {
     use std::io::IsTerminal;
 
-    if quiet || !std::io::stderr().is_terminal() {
-        indicatif::ProgressBar::hidden()
-    } else {
-        indicatif::ProgressBar::new_spinner()
+    match length {
+        _ if quiet || !std::io::stderr().is_terminal() => indicatif::ProgressBar::hidden(),
+        Some(length) => indicatif::ProgressBar::new(length),
+        None => indicatif::ProgressBar::new_spinner(),
     }
 }

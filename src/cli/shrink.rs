@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{load_or_report, progress_spinner, EXIT_PASS, EXIT_USAGE};
+use super::{load_or_report, progress, EXIT_PASS, EXIT_USAGE};
 
 /// Shrinks a failing scenario and writes the result; returns the exit code.
 pub(crate) fn shrink(
@@ -22,7 +22,7 @@ pub(crate) fn shrink(
     let out = out.unwrap_or_else(|| {
         PathBuf::from("reports/shrunk").join(format!("{}-seed{seed}.yaml", plan.name))
     });
-    let spinner = progress_spinner(quiet);
+    let spinner = progress(quiet, None);
     let options = ShrinkOptions {
         seed,
         max_runs,

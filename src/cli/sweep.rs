@@ -4,7 +4,7 @@ use std::path::Path;
 
 use simnet::scenario::{run_with_seed, suite};
 
-use super::{default_jobs, load_or_report, EXIT_FAIL, EXIT_PASS, EXIT_USAGE};
+use super::{default_jobs, load_or_report, progress, EXIT_FAIL, EXIT_PASS, EXIT_USAGE};
 
 /// Runs a scenario over a seed range and groups the failures; returns the exit code.
 pub(crate) fn sweep(
@@ -13,17 +13,11 @@ pub(crate) fn sweep(
     jobs: Option<usize>,
     quiet: bool,
 ) -> anyhow::Result<u8> {
-    use std::io::IsTerminal;
-
     let Some(plan) = load_or_report(file) else {
         return Ok(EXIT_USAGE);
     };
     let seeds: Vec<u64> = seeds.collect();
-    let bar = if quiet || !std::io::stderr().is_terminal() {
-        indicatif::ProgressBar::hidden()
-    } else {
-        indicatif::ProgressBar::new(seeds.len() as u64)
-    };
+    let bar = progress(quiet, Some(seeds.len() as u64));
     bar.set_style(
         indicatif::ProgressStyle::with_template(
             "{bar:40} {pos}/{len} seeds, {elapsed} elapsed, eta {eta}",
