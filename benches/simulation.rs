@@ -117,16 +117,15 @@ fn sweep(c: &mut Criterion) {
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/handshake-basic.yaml");
     let plan = simnet::scenario::load_file(&path).expect("scenario");
     const RUNS: u64 = 20;
-    // The runner's default end: 5 s after the last step.
-    let last = plan.steps.last().map_or(Duration::ZERO, |s| s.at);
-    let virtual_time = plan.end.unwrap_or(last + Duration::from_secs(5));
+    let virtual_time = simnet::scenario::end_of(&plan);
     group.throughput(Throughput::Elements(RUNS));
     group.bench_function(BenchmarkId::new("simnet", "handshake-basic"), |b| {
         let mut seed = 0;
         b.iter(|| {
             for _ in 0..RUNS {
                 seed += 1;
-                let outcome = simnet::scenario::run_with_seed(&plan, seed).expect("run");
+                let outcome = simnet::scenario::run(&plan, seed, simnet::scenario::Mode::Simulated)
+                    .expect("run");
                 assert!(outcome.passed);
             }
         })

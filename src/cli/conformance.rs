@@ -40,16 +40,11 @@ pub(crate) fn conformance(
                 for failure in outcome.failures() {
                     println!("         {failure}");
                 }
-                match mode {
-                    Mode::Simulated => println!(
-                        "         replay: simnet run {} --seed {} --trace",
-                        entry.path.display(),
-                        outcome.seed
-                    ),
-                    Mode::Real => println!(
-                        "         again: simnet run {} --real --trace (real time: not exactly reproducible)",
-                        entry.path.display()
-                    ),
+                let replay = entry.replay();
+                if replay.is_exact() {
+                    println!("         replay: {replay}");
+                } else {
+                    println!("         again: {replay} (real time: not exactly reproducible)");
                 }
             }
             FileResult::Crashed(error) => {

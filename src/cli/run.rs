@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use simnet::{
-    scenario::{run_real, run_with_seed, Outcome},
+    scenario::{run, Mode, Outcome},
     sim::SimError,
 };
 
@@ -17,21 +17,17 @@ pub(crate) fn run_one(
     mermaid: bool,
     real: bool,
 ) -> anyhow::Result<u8> {
-    let Some(mut plan) = load_or_report(file) else {
+    let Some(plan) = load_or_report(file) else {
         return Ok(EXIT_USAGE);
     };
     let seed = seed.unwrap_or(plan.seed);
-    let outcome = if real {
-        plan.seed = seed;
-        match run_real(&plan) {
-            Err(error @ SimError::NeedsSimulator(_)) => {
-                eprintln!("error: {}: {error}", file.display());
-                return Ok(EXIT_USAGE);
-            }
-            other => other?,
+    let mode = if real { Mode::Real } else { Mode::Simulated };
+    let outcome = match run(&plan, seed, mode) {
+        Err(error @ SimError::NeedsSimulator(_)) => {
+            eprintln!("error: {}: {error}", file.display());
+            return Ok(EXIT_USAGE);
         }
-    } else {
-        run_with_seed(&plan, seed)?
+        other => other?,
     };
     print_outcome(&outcome, trace);
     if mermaid {

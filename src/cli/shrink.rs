@@ -66,16 +66,20 @@ pub(crate) fn shrink(
     if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)?;
     }
+    let replay = simnet::scenario::replay::Replay {
+        file: out.display().to_string(),
+        seed: None,
+        mode: simnet::scenario::Mode::Simulated,
+    };
     let header = format!(
-        "# Shrunk by `simnet shrink` from {} at seed {seed}; fails at seed {}.\n# {} -> {}.\n# Replay: simnet run {} --trace\n",
+        "# Shrunk by `simnet shrink` from {} at seed {seed}; fails at seed {}.\n# {} -> {}.\n# Replay: {replay}\n",
         file.display(),
         shrunk.outcome.seed,
         shrunk.original,
         shrunk.shrunk,
-        out.display()
     );
     std::fs::write(&out, header + &shrunk.yaml)?;
     println!("  wrote {}", out.display());
-    println!("  replay: simnet run {} --trace", out.display());
+    println!("  replay: {replay}");
     Ok(EXIT_PASS)
 }

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use simnet::scenario::{run_with_seed, suite};
+use simnet::scenario::{replay::Replay, run, suite, Mode};
 
 use super::{default_jobs, load_or_report, progress, EXIT_FAIL, EXIT_PASS, EXIT_USAGE};
 
@@ -27,7 +27,7 @@ pub(crate) fn sweep(
     let outcomes = suite::run_parallel(
         &seeds,
         default_jobs(jobs),
-        &|seed| run_with_seed(&plan, *seed),
+        &|seed| run(&plan, *seed, Mode::Simulated),
         &|| bar.inc(1),
     );
     bar.finish_and_clear();
@@ -67,11 +67,12 @@ pub(crate) fn sweep(
         for line in failures {
             println!("    {line}");
         }
-        println!(
-            "  replay: simnet run {} --seed {} --trace",
-            file.display(),
-            hits[0]
-        );
+        let replay = Replay {
+            file: file.display().to_string(),
+            seed: Some(hits[0]),
+            mode: Mode::Simulated,
+        };
+        println!("  replay: {replay}");
     }
     Ok(if failing == 0 { EXIT_PASS } else { EXIT_FAIL })
 }

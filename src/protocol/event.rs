@@ -212,3 +212,27 @@ pub enum Event {
         error: String,
     },
 }
+
+impl Event {
+    /// The remote peer the event is about, when there is one: the connection's
+    /// or session's peer, or the peer that forwarded a broadcast.
+    pub fn peer(&self) -> Option<PeerId> {
+        match self {
+            Event::Listening { .. } => None,
+            Event::ConnectionRefused { peer, .. }
+            | Event::DialFailed { peer, .. }
+            | Event::Malformed { peer, .. } => *peer,
+            Event::ConnectionEstablished { peer, .. }
+            | Event::ConnectionClosed { peer, .. }
+            | Event::Handshake { peer, .. }
+            | Event::Request { peer, .. }
+            | Event::RequestRejected { peer, .. }
+            | Event::SendRetrying { peer, .. }
+            | Event::SendOutcome { peer, .. }
+            | Event::Subscribed { peer, .. }
+            | Event::Banned { peer, .. }
+            | Event::Unbanned { peer, .. } => Some(*peer),
+            Event::Broadcast { from, .. } | Event::BroadcastRejected { from, .. } => Some(*from),
+        }
+    }
+}

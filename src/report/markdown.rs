@@ -5,6 +5,7 @@
 use std::fmt::Write as _;
 
 use super::{Report, Status};
+use crate::sim::trace::TraceLine;
 
 /// Trace lines drawn per failing run (the rest is in `results.json`).
 const DIAGRAM_LINES: usize = 80;
@@ -64,78 +65,58 @@ fn cell(text: &str) -> String {
     text.replace('|', "\\|").replace('\n', " ")
 }
 
-/// One parsed trace line: `[   0.052s] bob: handshake with alice: verified`.
-struct Line<'a> {
-    at: &'a str,
-    node: &'a str,
-    text: &'a str,
-}
-
-fn parse(line: &str) -> Option<Line<'_>> {
-    let (at, rest) = line.strip_prefix('[')?.split_once("] ")?;
-    let (node, text) = rest.split_once(": ")?;
-    Some(Line {
-        at: at.trim(),
-        node,
-        text,
-    })
-}
-
 /// A mermaid sequence diagram: an event a node reports about a peer is an
-/// arrow to that peer; anything else is a note over the node.
-pub fn sequence_diagram(trace: &[String]) -> String {
-    let lines: Vec<Line<'_>> = trace.iter().filter_map(|l| parse(l)).collect();
+/// arrow to that peer; a fault is a note over the nodes it touches; anything
+/// else is a note over its node.
+pub fn sequence_diagram(trace: &[TraceLine]) -> String {
     let mut participants: Vec<&str> = Vec::new();
-    for line in &lines {
-        if line.node != "world" && !participants.contains(&line.node) {
-            participants.push(line.node);
+    for line in trace {
+        if line.node != "world" && !participants.contains(&line.node.as_str()) {
+            participants.push(&line.node);
         }
     }
     let mut out = String::from("sequenceDiagram\n");
     for p in &participants {
         let _ = writeln!(out, "    participant {p}");
     }
-    for line in lines.iter().take(DIAGRAM_LINES) {
-        let text = mermaid_text(&format!("{} {}", line.at, line.text));
-        let peer = participants.iter().find(|p| {
-            **p != line.node
-                && line
-                    .text
-                    .split(|c: char| !c.is_alphanumeric() && c != '-' && c != '_')
-                    .any(|w| w == **p)
-        });
-        match (line.node, peer) {
-            ("world", _) => {
-                let over = participants
-                    .iter()
-                    .filter(|p| line.text.contains(**p))
-                    .take(2)
-                    .copied()
-                    .collect::<Vec<_>>();
-                let over = if over.is_empty() {
-                    participants.iter().take(1).copied().collect()
-                } else {
-                    over
-                };
-                let _ = writeln!(out, "    Note over {}: {text}", over.join(","));
+    for line in trace.iter().take(DIAGRAM_LINES) {
+        let text = mermaid_text(&format!("{} {}", render_duration_fixed(line), line.text));
+        let about: Vec<&str> = line
+            .about
+            .iter()
+            .map(String::as_str)
+            .filter(|p| participants.contains(p))
+            .collect();
+        match (line.node.as_str(), about.as_slice()) {
+            ("world", []) => {
+                let over = participants.first().copied().unwrap_or("world");
+                let _ = writeln!(out, "    Note over {over}: {text}");
             }
-            (node, Some(peer)) => {
+            ("world", nodes) => {
+                let _ = writeln!(out, "    Note over {}: {text}", nodes.join(","));
+            }
+            (node, [peer]) if *peer != node => {
                 let _ = writeln!(out, "    {node}-->>{peer}: {text}");
             }
-            (node, None) => {
+            (node, _) => {
                 let _ = writeln!(out, "    Note over {node}: {text}");
             }
         }
     }
-    if lines.len() > DIAGRAM_LINES {
+    if trace.len() > DIAGRAM_LINES {
         let _ = writeln!(
             out,
             "    Note over {}: … {} more events in results.json",
             participants.first().copied().unwrap_or("world"),
-            lines.len() - DIAGRAM_LINES
+            trace.len() - DIAGRAM_LINES
         );
     }
     out
+}
+
+/// `0.052s`: the entry's time as the trace shows it, without padding.
+fn render_duration_fixed(line: &TraceLine) -> String {
+    format!("{}.{:03}s", line.at.as_secs(), line.at.subsec_millis())
 }
 
 /// Mermaid treats `;` and `#` specially in message text.
@@ -147,12 +128,24 @@ fn mermaid_text(text: &str) -> String {
 mod tests {
     use super::*;
 
+    use std::time::Duration;
+
+    fn line(ms: u64, node: &str, about: &[&str], text: &str) -> TraceLine {
+        TraceLine {
+            at: Duration::from_millis(ms),
+            node: node.into(),
+            about: about.iter().map(|s| (*s).to_owned()).collect(),
+            text: text.into(),
+        }
+    }
+
     #[test]
     fn events_about_a_peer_become_arrows_and_faults_notes() {
         let trace = vec![
-            "[    0.052s] bob: handshake with alice: verified".to_owned(),
-            "[    1.000s] world: partition alice | bob".to_owned(),
-            "[    1.001s] alice: listening on /ip4/1.2.3.4/tcp/4000".to_owned(),
+            line(52, "bob", &["alice"], "handshake with alice: verified"),
+            line(1000, "world", &["alice", "bob"], "partition alice | bob"),
+            line(1001, "alice", &[], "listening on /ip4/1.2.3.4/tcp/4000"),
+            line(1002, "alice", &[], "banned for talking about bob"),
         ];
         let diagram = sequence_diagram(&trace);
         assert!(
@@ -164,13 +157,16 @@ mod tests {
             "{diagram}"
         );
         assert!(
-            diagram.contains("Note over bob,alice: 1.000s partition alice | bob")
-                || diagram.contains("Note over alice,bob"),
+            diagram.contains("Note over alice,bob: 1.000s partition alice | bob"),
             "{diagram}"
         );
         assert!(
             diagram.contains("Note over alice: 1.001s listening"),
             "{diagram}"
+        );
+        assert!(
+            diagram.contains("Note over alice: 1.002s banned for talking about bob"),
+            "a name in the text draws no arrow: {diagram}"
         );
     }
 }

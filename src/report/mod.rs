@@ -10,7 +10,13 @@ use std::{io, path::Path};
 
 use serde::Serialize;
 
-use crate::scenario::suite::{FileResult, SuiteEntry};
+use crate::{
+    scenario::{
+        replay::Replay,
+        suite::{FileResult, SuiteEntry},
+    },
+    sim::trace::TraceLine,
+};
 
 /// How one scenario ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -43,10 +49,11 @@ pub struct ScenarioResult {
     pub status: Status,
     /// Failed checks, violations, or the load error.
     pub failures: Vec<String>,
-    /// The command that replays this run exactly.
-    pub replay: Option<String>,
+    /// The command that runs it again (exactly, in the simulator); absent
+    /// when it passed.
+    pub replay: Option<Replay>,
     /// The trace, one line per event (empty unless it ran).
-    pub trace: Vec<String>,
+    pub trace: Vec<TraceLine>,
 }
 
 /// A whole conformance run.
@@ -98,11 +105,19 @@ fn result_of(entry: &SuiteEntry) -> ScenarioResult {
         .path
         .file_stem()
         .map_or_else(|| file.clone(), |s| s.to_string_lossy().into_owned());
+    let unrun = |status: Status, failure: String| ScenarioResult {
+        file: file.clone(),
+        name: stem.clone(),
+        about: String::new(),
+        seed: entry.seed,
+        status,
+        failures: vec![failure],
+        replay: None,
+        trace: Vec::new(),
+    };
     match &entry.result {
         FileResult::Ran(outcome) => ScenarioResult {
-            replay: (!outcome.passed)
-                .then(|| format!("simnet run {file} --seed {} --trace", outcome.seed)),
-            file,
+            replay: (!outcome.passed).then(|| entry.replay()),
             name: outcome.scenario.clone(),
             about: outcome.about.clone(),
             seed: Some(outcome.seed),
@@ -113,36 +128,19 @@ fn result_of(entry: &SuiteEntry) -> ScenarioResult {
             },
             failures: outcome.failures(),
             trace: outcome.trace.clone(),
+            ..unrun(Status::Passed, String::new())
         },
         FileResult::Invalid(error) => ScenarioResult {
-            file,
-            name: stem,
-            about: String::new(),
             seed: None,
-            status: Status::Invalid,
-            failures: vec![error.to_string()],
-            replay: None,
-            trace: Vec::new(),
+            ..unrun(Status::Invalid, error.to_string())
         },
         FileResult::Skipped(reason) => ScenarioResult {
-            file,
-            name: stem,
-            about: String::new(),
             seed: None,
-            status: Status::Skipped,
-            failures: vec![reason.clone()],
-            replay: None,
-            trace: Vec::new(),
+            ..unrun(Status::Skipped, reason.clone())
         },
         FileResult::Crashed(error) => ScenarioResult {
-            replay: Some(format!("simnet run {file}")),
-            file,
-            name: stem,
-            about: String::new(),
-            seed: None,
-            status: Status::Crashed,
-            failures: vec![error.to_string()],
-            trace: Vec::new(),
+            replay: Some(entry.replay()),
+            ..unrun(Status::Crashed, error.to_string())
         },
     }
 }

@@ -19,8 +19,8 @@ use libp2p::PeerId;
 
 use crate::{
     protocol::{peers::Direction, Event, HandshakeState, NodeConfig, SendId},
+    scenario::violation::{Rule, Violation},
     sim::{
-        network::SIMULATED_TIMING_SLACK,
         trace::{render, Names},
         Record, TraceEntry,
     },
@@ -42,44 +42,35 @@ struct NodeView {
 }
 
 /// Checks the invariants on `trace`. `configs` holds each node's configuration;
-/// `accepted` lists sends accepted per node (in its current incarnation) with
-/// whether the node was still running at the end. Returns one line per
-/// violation.
+/// `accepted` lists sends accepted per node (in its current incarnation) that
+/// must have ended by `end`. `slack` is how late past its timeout a handshake
+/// may be recorded as finished (real-time runs need more than the
+/// simulator's 1 ms ticks: [`crate::sim::network::SIMULATED_TIMING_SLACK`]).
 pub fn check(
     trace: &[TraceEntry],
     names: &Names,
     configs: &BTreeMap<String, NodeConfig>,
     accepted: &[(String, SendId)],
     end: Duration,
-) -> Vec<String> {
-    check_with_slack(trace, names, configs, accepted, end, SIMULATED_TIMING_SLACK)
-}
-
-/// [`check`] with `slack` for "within its timeout" (real-time runs need more
-/// than the simulator's 1 ms ticks).
-pub fn check_with_slack(
-    trace: &[TraceEntry],
-    names: &Names,
-    configs: &BTreeMap<String, NodeConfig>,
-    accepted: &[(String, SendId)],
-    end: Duration,
     slack: Duration,
-) -> Vec<String> {
+) -> Vec<Violation> {
     let mut violations = Vec::new();
     let mut views: BTreeMap<String, NodeView> = BTreeMap::new();
-    let mut violate = |entry: &TraceEntry, rule: &str| {
-        violations.push(format!("{rule}: {}", render(entry, names)));
+    let mut violate = |entry: &TraceEntry, rule: Rule| {
+        violations.push(Violation {
+            rule,
+            detail: render(entry, names),
+        });
     };
     for entry in trace {
         let view = views.entry(entry.node.clone()).or_default();
         let event = match &entry.record {
             Record::Event(event) => event,
-            Record::World(text) => {
-                if text == "crashed" {
-                    *view = NodeView::default();
-                }
+            Record::Crashed => {
+                *view = NodeView::default();
                 continue;
             }
+            Record::Fault(_) | Record::Restarted | Record::Note(_) => continue,
         };
         let Some(config) = configs.get(&entry.node) else {
             continue;
@@ -102,12 +93,12 @@ pub fn check_with_slack(
                     if entry.at > session.started + config.handshake_timeout + slack
                         && !session.finished
                     {
-                        violate(entry, "handshake finished after its timeout");
+                        violate(entry, Rule::HandshakeLate);
                     }
                     if *state == HandshakeState::Verified {
                         session.verified += 1;
                         if session.verified > 1 {
-                            violate(entry, "session verified twice");
+                            violate(entry, Rule::VerifiedTwice);
                         }
                     }
                     session.finished = true;
@@ -132,7 +123,7 @@ pub fn check_with_slack(
                     || with_peer > limits.max_per_peer
                     || inbound + outbound > limits.max_total
                 {
-                    violate(entry, "connection limit exceeded");
+                    violate(entry, Rule::ConnectionLimit);
                 }
             }
             Event::ConnectionClosed {
@@ -157,20 +148,17 @@ pub fn check_with_slack(
                     .get(peer)
                     .is_some_and(|s| s.verified > 0 && s.finished);
                 if !verified {
-                    violate(
-                        entry,
-                        "message from an unverified peer reached the application",
-                    );
+                    violate(entry, Rule::UnverifiedMessage);
                 }
                 if view.banned.contains(peer) {
-                    violate(entry, "message from a banned peer reached the application");
+                    violate(entry, Rule::BannedMessage);
                 }
             }
             Event::SendOutcome { id, .. } => {
                 let outcomes = view.sends.entry(*id).or_default();
                 *outcomes += 1;
                 if *outcomes > 1 {
-                    violate(entry, "send ended in more than one outcome");
+                    violate(entry, Rule::SendOutcomeTwice);
                 }
             }
             _ => {}
@@ -183,11 +171,10 @@ pub fn check_with_slack(
         };
         for (peer, session) in &view.sessions {
             if !session.finished && end > session.started + config.handshake_timeout + slack {
-                violations.push(format!(
-                    "handshake never finished: {node} with {} since {:?}",
-                    names.of(peer),
-                    session.started
-                ));
+                violations.push(Violation {
+                    rule: Rule::HandshakeNeverFinished,
+                    detail: format!("{node} with {} since {:?}", names.of(peer), session.started),
+                });
             }
         }
     }
@@ -198,10 +185,10 @@ pub fn check_with_slack(
             .copied()
             .unwrap_or(0);
         if outcomes == 0 {
-            violations.push(format!(
-                "send #{} of {node} never ended in an outcome",
-                id.0
-            ));
+            violations.push(Violation {
+                rule: Rule::SendNeverEnded,
+                detail: format!("#{} of {node}", id.0),
+            });
         }
     }
     violations
@@ -214,7 +201,10 @@ mod tests {
     use libp2p::identity::Keypair;
 
     use super::*;
-    use crate::protocol::{InstanceMessageRequest, InstanceMessageResponse};
+    use crate::{
+        protocol::{InstanceMessageRequest, InstanceMessageResponse},
+        sim::network::SIMULATED_TIMING_SLACK,
+    };
 
     fn peer() -> PeerId {
         Keypair::generate_ed25519().public().to_peer_id()
@@ -260,7 +250,11 @@ mod tests {
             &configs,
             accepted,
             Duration::from_millis(end_ms),
+            SIMULATED_TIMING_SLACK,
         )
+        .iter()
+        .map(ToString::to_string)
+        .collect()
     }
 
     #[test]

@@ -2,9 +2,9 @@
 //! messages, bans, broadcasts and faults at virtual times, with expectations.
 //!
 //! [`model`] is the file syntax; [`load`] validates a file into a [`plan::Plan`]
-//! (errors name file:line:column); [`run()`] executes a plan in the simulator and
-//! returns an [`outcome::Outcome`], checked against expectations and the global
-//! [`invariants`]. The runner drives any [`crate::sim::Network`]: the simulator,
+//! (errors name file:line:column); [`run()`] executes a plan in a [`Mode`] and
+//! returns an [`outcome::Outcome`], checked against expectations, the global
+//! [`invariants`] and its `never` patterns ([`violation`]). The runner drives any [`crate::sim::Network`]: the simulator,
 //! or [`real::RealNetwork`] on 127.0.0.1 in real time (`--real`); [`suite`]
 //! runs many files, [`shrink`] minimises a failing one.
 
@@ -14,13 +14,15 @@ pub mod model;
 pub mod outcome;
 pub mod plan;
 pub mod real;
+pub mod replay;
 pub mod run;
 pub mod shrink;
 pub mod suite;
 pub mod time;
+pub mod violation;
 
 pub use load::{load_file, load_str, LoadError};
 pub use outcome::Outcome;
 pub use plan::Plan;
-pub use real::{run_real, sim_only_step};
-pub use run::{run, run_with_seed};
+pub use real::sim_only_step;
+pub use run::{end_of, run, Mode};

@@ -6,9 +6,10 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use super::violation::Violation;
 use crate::{
-    protocol::{control::Counters, HandshakeFailure},
-    sim::WireStats,
+    protocol::control::Counters,
+    sim::{trace::TraceLine, WireStats},
 };
 
 /// One expectation and whether it held.
@@ -54,9 +55,9 @@ pub struct Outcome {
     /// Expectations, in the order they were checked.
     pub checks: Vec<CheckResult>,
     /// Violated invariants and `never` patterns, with the trace line that broke them.
-    pub violations: Vec<String>,
+    pub violations: Vec<Violation>,
     /// The trace, one line per event.
-    pub trace: Vec<String>,
+    pub trace: Vec<TraceLine>,
     /// Final state of every node.
     pub nodes: BTreeMap<String, FinalNode>,
     /// Digest and size of everything written to the simulated wire.
@@ -73,24 +74,7 @@ impl Outcome {
                     .as_ref()
                     .map(|f| format!("line {} at {}: {}: {f}", c.line, c.at, c.check))
             })
-            .chain(self.violations.iter().cloned())
+            .chain(self.violations.iter().map(ToString::to_string))
             .collect()
-    }
-}
-
-/// The snake_case name of a handshake failure, as scenario files write it.
-pub fn failure_name(failure: &HandshakeFailure) -> &'static str {
-    match failure {
-        HandshakeFailure::VersionMismatch { .. } => "version_mismatch",
-        HandshakeFailure::InvalidPublicKey => "invalid_public_key",
-        HandshakeFailure::InvalidSignature => "invalid_signature",
-        HandshakeFailure::Stale { .. } => "stale",
-        HandshakeFailure::NotAllowed => "not_allowed",
-        HandshakeFailure::KeyMismatch => "key_mismatch",
-        HandshakeFailure::Timeout => "timeout",
-        HandshakeFailure::Rejected { .. } => "rejected",
-        HandshakeFailure::Malformed(_) => "malformed",
-        HandshakeFailure::UnsupportedProtocol => "unsupported_protocol",
-        HandshakeFailure::ConnectionClosed => "connection_closed",
     }
 }

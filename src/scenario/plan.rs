@@ -1,23 +1,26 @@
 //! A validated scenario: every name resolved, every duration parsed, one action
 //! per step, steps in time order. The runner executes a plan without checking
 //! anything again.
+//!
+//! An action's keyword (the YAML key that writes it) and whether it needs the
+//! simulator are answered here, by exhaustive matches: a new [`Action`]
+//! variant does not compile until both are given.
 
-use std::time::Duration;
+use std::{fmt, time::Duration};
 
+use super::model::{FailureReason, NodeKind, RefusalRule, SendExpect, StateSpec};
 use crate::protocol::NodeConfig;
-
-use super::model::{NodeKind, SendExpect, StateSpec};
 
 /// A scenario ready to run.
 #[derive(Debug, Clone)]
 pub struct Plan {
-    /// Name (the snapshot's name).
+    /// The scenario's name (its snapshot is named after it).
     pub name: String,
-    /// What it proves.
+    /// What the scenario proves, in a sentence.
     pub about: String,
-    /// Seed.
+    /// The seed the file names (a run may use another).
     pub seed: u64,
-    /// Message latency range.
+    /// Message latency range, min to max.
     pub latency: (Duration, Duration),
     /// Loss rate on every link.
     pub loss: f64,
@@ -34,7 +37,7 @@ pub struct Plan {
 /// A node and its configuration.
 #[derive(Debug, Clone)]
 pub struct PlannedNode {
-    /// Name.
+    /// The node's name.
     pub name: String,
     /// Node configuration (misbehaviour filled in by the runner for `replay`).
     pub config: NodeConfig,
@@ -46,31 +49,31 @@ pub struct PlannedNode {
     pub allow: Option<Vec<String>>,
 }
 
-/// One step.
+/// One step: an action at a virtual time.
 #[derive(Debug, Clone)]
 pub struct Step {
-    /// When.
+    /// Virtual time since the start.
     pub at: Duration,
     /// Line in the file, for reports.
     pub line: u64,
-    /// What.
+    /// The action.
     pub action: Action,
 }
 
 /// A direct message to send.
 #[derive(Debug, Clone)]
 pub struct SendPlan {
-    /// Sender.
+    /// Sending node.
     pub from: String,
-    /// Receiver.
+    /// Receiving node.
     pub to: String,
-    /// Protocol name.
+    /// Application protocol name.
     pub protocol: String,
-    /// Payload.
+    /// Payload bytes.
     pub payload: Vec<u8>,
-    /// Metadata.
+    /// Metadata bytes, if any.
     pub metadata: Option<Vec<u8>>,
-    /// Expected ending.
+    /// How the send must end, checked at the end of the run.
     pub expect: Option<SendExpect>,
     /// Expected error code for `expect: error`.
     pub code: Option<u16>,
@@ -82,81 +85,261 @@ pub struct SendPlan {
 #[derive(Debug, Clone)]
 pub enum Action {
     /// `from` dials `to`.
-    Dial(String, String),
-    /// `node` disconnects `peer`.
-    Disconnect(String, String),
+    Dial { from: String, to: String },
+    /// `node` closes its connections with `peer`.
+    Disconnect { node: String, peer: String },
     /// A direct message.
     Send(SendPlan),
-    /// Nodes subscribe to a topic.
-    Subscribe(Vec<String>, String),
-    /// `from` broadcasts `data` on `topic`.
-    Broadcast(String, String, Vec<u8>),
-    /// `node` bans `peer`.
-    Ban(String, String, Option<Duration>),
-    /// `node` unbans `peer`.
-    Unban(String, String),
-    /// Partition two nodes.
-    Partition(String, String),
-    /// Repair a partition.
-    Repair(String, String),
-    /// Hold traffic.
-    Hold(String, String),
-    /// Release held traffic.
-    Release(String, String),
-    /// Crash a node.
-    Crash(String),
-    /// Restart a node.
-    Restart(String),
-    /// Shift a node's clock (ms).
-    Clock(String, i64),
-    /// Link latency range.
-    Latency(String, String, Duration, Duration),
-    /// Link loss rate.
-    Loss(String, String, f64),
-    /// Checks.
+    /// `nodes` subscribe to `topic`.
+    Subscribe { nodes: Vec<String>, topic: String },
+    /// `from` publishes `data` on `topic`, `repeat` times at once.
+    Broadcast {
+        from: String,
+        topic: String,
+        data: Vec<u8>,
+        repeat: u32,
+    },
+    /// `node` bans `peer` for `duration` (`None`: until lifted).
+    Ban {
+        node: String,
+        peer: String,
+        duration: Option<Duration>,
+    },
+    /// `node` lifts its ban on `peer`.
+    Unban { node: String, peer: String },
+    /// Drop all traffic between `a` and `b`.
+    Partition { a: String, b: String },
+    /// End a partition between `a` and `b`.
+    Repair { a: String, b: String },
+    /// Queue all traffic between `a` and `b`.
+    Hold { a: String, b: String },
+    /// Deliver traffic held between `a` and `b`.
+    Release { a: String, b: String },
+    /// Stop `node`, losing its state.
+    Crash { node: String },
+    /// Start a crashed `node` again with the same identity.
+    Restart { node: String },
+    /// Shift `node`'s wall clock by `offset_ms`.
+    Clock { node: String, offset_ms: i64 },
+    /// Latency range of the link between `a` and `b`.
+    Latency {
+        a: String,
+        b: String,
+        min: Duration,
+        max: Duration,
+    },
+    /// Loss rate of the link between `a` and `b`.
+    Loss { a: String, b: String, rate: f64 },
+    /// Checks at this moment.
     Expect(Vec<Check>),
+}
+
+impl Action {
+    /// The YAML key that writes this action in a step.
+    pub fn keyword(&self) -> &'static str {
+        match self {
+            Action::Dial { .. } => "dial",
+            Action::Disconnect { .. } => "disconnect",
+            Action::Send(_) => "send",
+            Action::Subscribe { .. } => "subscribe",
+            Action::Broadcast { .. } => "broadcast",
+            Action::Ban { .. } => "ban",
+            Action::Unban { .. } => "unban",
+            Action::Partition { .. } => "partition",
+            Action::Repair { .. } => "repair",
+            Action::Hold { .. } => "hold",
+            Action::Release { .. } => "release",
+            Action::Crash { .. } => "crash",
+            Action::Restart { .. } => "restart",
+            Action::Clock { .. } => "clock",
+            Action::Latency { .. } => "latency",
+            Action::Loss { .. } => "loss",
+            Action::Expect(_) => "expect",
+        }
+    }
+
+    /// Whether only the simulator can carry it out (real sockets cannot
+    /// partition, hold, shape latency or loss, crash a node or shift a clock).
+    pub fn needs_simulator(&self) -> bool {
+        match self {
+            Action::Partition { .. }
+            | Action::Repair { .. }
+            | Action::Hold { .. }
+            | Action::Release { .. }
+            | Action::Crash { .. }
+            | Action::Restart { .. }
+            | Action::Clock { .. }
+            | Action::Latency { .. }
+            | Action::Loss { .. } => true,
+            Action::Dial { .. }
+            | Action::Disconnect { .. }
+            | Action::Send(_)
+            | Action::Subscribe { .. }
+            | Action::Broadcast { .. }
+            | Action::Ban { .. }
+            | Action::Unban { .. }
+            | Action::Expect(_) => false,
+        }
+    }
 }
 
 /// One check at a moment.
 #[derive(Debug, Clone)]
 pub enum Check {
-    /// Both sides verified.
-    Verified(String, String),
-    /// Neither side verified.
-    NotVerified(String, String),
-    /// Latest handshake state of `node` with `peer`, and the failure reason.
-    Handshake(String, String, StateSpec, Option<String>),
-    /// Broadcast on topic (with data) reached `to`.
-    Delivered(String, String, Option<Vec<u8>>),
-    /// Broadcast on topic (with data) did not reach `to`.
-    NotDelivered(String, String, Option<Vec<u8>>),
-    /// Requests from `from` delivered to `node`'s application.
-    Requests(String, String, usize),
-    /// Requests from `from` rejected by `node` with `code`, at least `count`.
-    Rejected(String, String, u16, usize),
+    /// `a` and `b` have verified each other.
+    Verified { a: String, b: String },
+    /// Neither of `a` and `b` has verified the other.
+    NotVerified { a: String, b: String },
+    /// The latest handshake state of `node` with `peer`, and its failure reason.
+    Handshake {
+        node: String,
+        peer: String,
+        state: StateSpec,
+        reason: Option<FailureReason>,
+    },
+    /// A broadcast on `topic` (with `data`, if given) reached `node`.
+    Delivered {
+        topic: String,
+        node: String,
+        data: Option<Vec<u8>>,
+    },
+    /// No broadcast on `topic` (with `data`, if given) reached `node`.
+    NotDelivered {
+        topic: String,
+        node: String,
+        data: Option<Vec<u8>>,
+    },
+    /// Exactly `count` requests from `from` reached `node`'s application.
+    Requests {
+        node: String,
+        from: String,
+        count: usize,
+    },
+    /// At least `at_least` requests from `from` were answered `code` by `node`.
+    Rejected {
+        node: String,
+        from: String,
+        code: u16,
+        at_least: usize,
+    },
     /// `node` has an active ban on `peer`.
-    Banned(String, String),
+    Banned { node: String, peer: String },
     /// `node` has no active ban on `peer`.
-    NotBanned(String, String),
+    NotBanned { node: String, peer: String },
     /// `node` refused a connection with `peer` by `rule`.
-    Refused(String, String, String),
-    /// Established connections of `node` (with `peer`).
-    Connections(String, Option<String>, u32),
-    /// Sends of `node` interrupted and retried, at least this many times.
-    Retried(String, usize),
-    /// Malformed messages dropped by `node`, at least this many.
-    Malformed(String, u64),
-    /// Items `node` held at its peak, at most this many.
-    Buffered(String, u64),
+    Refused {
+        node: String,
+        peer: String,
+        rule: RefusalRule,
+    },
+    /// `node` has `count` established connections (with `peer`, if given).
+    Connections {
+        node: String,
+        peer: Option<String>,
+        count: u32,
+    },
+    /// Sends of `node` were interrupted and retried at least `at_least` times.
+    Retried { node: String, at_least: usize },
+    /// `node` dropped at least `at_least` malformed messages.
+    Malformed { node: String, at_least: u64 },
+    /// `node` held at most `at_most` items at its peak.
+    Buffered { node: String, at_most: u64 },
+}
+
+/// What a check claims, in the words reports show.
+impl fmt::Display for Check {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let data = |d: &Option<Vec<u8>>| {
+            d.as_ref()
+                .map(|d| format!(" ({:?})", String::from_utf8_lossy(d)))
+                .unwrap_or_default()
+        };
+        match self {
+            Check::Verified { a, b } => write!(f, "{a} and {b} verified"),
+            Check::NotVerified { a, b } => write!(f, "{a} and {b} not verified"),
+            Check::Handshake {
+                node,
+                peer,
+                state,
+                reason,
+            } => write!(
+                f,
+                "{node}'s handshake with {peer} is {state:?}{}",
+                reason.map(|r| format!(" ({r})")).unwrap_or_default()
+            ),
+            Check::Delivered {
+                topic,
+                node,
+                data: d,
+            } => {
+                write!(f, "broadcast on {topic}{} delivered to {node}", data(d))
+            }
+            Check::NotDelivered {
+                topic,
+                node,
+                data: d,
+            } => {
+                write!(f, "broadcast on {topic}{} not delivered to {node}", data(d))
+            }
+            Check::Requests { node, from, count } => {
+                write!(f, "{count} request(s) from {from} delivered to {node}")
+            }
+            Check::Rejected {
+                node,
+                from,
+                code,
+                at_least,
+            } => write!(
+                f,
+                "at least {at_least} request(s) from {from} rejected by {node} with {code}"
+            ),
+            Check::Banned { node, peer } => write!(f, "{node} bans {peer}"),
+            Check::NotBanned { node, peer } => write!(f, "{node} does not ban {peer}"),
+            Check::Refused { node, peer, rule } => write!(f, "{node} refused {peer} ({rule})"),
+            Check::Retried { node, at_least } => {
+                write!(f, "sends of {node} retried at least {at_least} time(s)")
+            }
+            Check::Malformed { node, at_least } => {
+                write!(
+                    f,
+                    "at least {at_least} malformed message(s) dropped by {node}"
+                )
+            }
+            Check::Buffered { node, at_most } => {
+                write!(f, "{node} held at most {at_most} item(s) at its peak")
+            }
+            Check::Connections { node, peer, count } => write!(
+                f,
+                "{node} has {count} connection(s){}",
+                peer.as_ref()
+                    .map(|p| format!(" with {p}"))
+                    .unwrap_or_default()
+            ),
+        }
+    }
 }
 
 /// A forbidden event.
 #[derive(Debug, Clone)]
 pub enum Never {
-    /// `node`'s handshake with `peer` reaching a state.
-    Handshake(String, String, StateSpec),
+    /// `node`'s handshake with `peer` reaching `state`.
+    Handshake {
+        node: String,
+        peer: String,
+        state: StateSpec,
+    },
     /// A request from `from` reaching `node`'s application.
-    Request(String, String),
+    Request { node: String, from: String },
     /// A broadcast forwarded by `from` reaching `node`'s application.
-    Broadcast(String, String),
+    Broadcast { node: String, from: String },
+}
+
+impl Never {
+    /// The observing node and the peer the pattern is about.
+    pub fn pair(&self) -> (&str, &str) {
+        match self {
+            Never::Handshake { node, peer, .. } => (node, peer),
+            Never::Request { node, from } | Never::Broadcast { node, from } => (node, from),
+        }
+    }
 }

@@ -3,10 +3,10 @@
 //! derive from the seed as in the simulator, so peer ids (and names in the
 //! trace) match; times, and anything that depends on them, do not.
 //!
-//! Steps that only a simulator can carry out (partitions, held traffic, link
-//! latency and loss, clock offsets, crashes, and a network latency other
-//! than the default, which a scenario sets to shape a race) are refused
-//! before anything starts.
+//! Steps that only a simulator can carry out ([`Action::needs_simulator`]),
+//! and network settings that shape timing (loss, a latency other than the
+//! default, which a scenario sets to shape a race), are refused before
+//! anything starts.
 
 use std::{
     collections::BTreeMap,
@@ -16,11 +16,9 @@ use std::{
 
 use libp2p::{Multiaddr, PeerId};
 
-use super::{
-    plan::{Action, Plan},
-    run::Runner,
-    Outcome,
-};
+#[cfg(doc)]
+use super::plan::Action;
+use super::plan::Plan;
 use crate::{
     protocol::{transport, Control, Event, Node, NodeConfig},
     sim::{
@@ -44,30 +42,10 @@ pub fn sim_only_step(plan: &Plan) -> Option<String> {
         // loopback cannot reproduce.
         return Some("`network.latency`".into());
     }
-    plan.steps.iter().find_map(|step| {
-        let what = match step.action {
-            Action::Partition(..) => "partition",
-            Action::Repair(..) => "repair",
-            Action::Hold(..) => "hold",
-            Action::Release(..) => "release",
-            Action::Crash(..) => "crash",
-            Action::Restart(..) => "restart",
-            Action::Clock(..) => "clock",
-            Action::Latency(..) => "latency",
-            Action::Loss(..) => "loss",
-            _ => return None,
-        };
-        Some(format!("line {}: `{what}`", step.line))
-    })
-}
-
-/// Runs `plan` with real nodes on 127.0.0.1 in real time.
-pub fn run_real(plan: &Plan) -> Result<Outcome, SimError> {
-    if let Some(step) = sim_only_step(plan) {
-        return Err(SimError::NeedsSimulator(step));
-    }
-    let mut network = RealNetwork::new(plan.seed)?;
-    Runner::new(plan, &mut network).run()
+    plan.steps
+        .iter()
+        .find(|step| step.action.needs_simulator())
+        .map(|step| format!("line {}: `{}`", step.line, step.action.keyword()))
 }
 
 struct RealNode {
@@ -244,7 +222,7 @@ impl Network for RealNetwork {
         self.trace.push(TraceEntry {
             at: self.elapsed(),
             node: node.to_owned(),
-            record: Record::World(text),
+            record: Record::Note(text),
         });
     }
 

@@ -20,7 +20,7 @@ use std::fmt;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use super::{load_str, run_with_seed, suite::failure_signature_ignoring_lines, LoadError, Outcome};
+use super::{load_str, run, suite::failure_signature_ignoring_lines, LoadError, Mode, Outcome};
 use crate::sim::SimError;
 
 /// What to shrink against.
@@ -46,7 +46,7 @@ pub struct ScenarioSize {
     pub steps: usize,
     /// Expectation items and `never` patterns.
     pub checks: usize,
-    /// Copies beyond the first of repeated sends.
+    /// Copies beyond the first of repeated sends and broadcasts.
     pub extra_copies: u64,
 }
 
@@ -65,7 +65,7 @@ impl fmt::Display for ScenarioSize {
             self.nodes, self.steps, self.checks
         )?;
         if self.extra_copies > 0 {
-            write!(f, ", {} repeated sends", self.extra_copies)?;
+            write!(f, ", {} repeated copies", self.extra_copies)?;
         }
         Ok(())
     }
@@ -125,7 +125,7 @@ pub fn shrink(
     progress: &dyn Fn(usize, ScenarioSize),
 ) -> Result<Shrunk, ShrinkError> {
     let plan = load_str(text, file)?;
-    let first = run_with_seed(&plan, options.seed)?;
+    let first = run(&plan, options.seed, Mode::Simulated)?;
     if first.passed {
         return Err(ShrinkError::Passes {
             name: plan.name,
@@ -222,13 +222,26 @@ impl Search<'_> {
                 return Ok(None);
             };
             self.runs += 1;
-            let outcome = run_with_seed(&plan, plan.seed)?;
+            let outcome = run(&plan, plan.seed, Mode::Simulated)?;
             if !outcome.passed && failure_signature_ignoring_lines(&outcome) == self.target {
                 return Ok(Some((reseeded, yaml, outcome)));
             }
         }
         Ok(None)
     }
+}
+
+/// The actions that take a `repeat` (floods).
+const REPEATABLE: [&str; 2] = ["send", "broadcast"];
+
+/// The `repeat` of `step`'s flood action, with the action's key.
+fn repeat_of(step: &Value) -> Option<(&'static str, u64)> {
+    REPEATABLE.into_iter().find_map(|action| {
+        step.get(action)
+            .and_then(|a| a.get("repeat"))
+            .and_then(Value::as_u64)
+            .map(|repeat| (action, repeat))
+    })
 }
 
 /// The size of a scenario tree.
@@ -242,8 +255,8 @@ pub fn size_of(doc: &Value) -> ScenarioSize {
         .sum();
     let extra_copies = steps
         .iter()
-        .filter_map(|step| step.pointer("/send/repeat").and_then(Value::as_u64))
-        .map(|repeat| repeat.saturating_sub(1))
+        .filter_map(repeat_of)
+        .map(|(_, repeat)| repeat.saturating_sub(1))
         .sum();
     ScenarioSize {
         nodes: doc
@@ -315,24 +328,24 @@ fn step_cuts(doc: &Value) -> Vec<Value> {
     out
 }
 
-/// Floods halved.
+/// Floods (repeated sends and broadcasts) halved.
 fn fewer_repeats(doc: &Value) -> Vec<Value> {
     let mut out = Vec::new();
     for (index, step) in list(doc, "steps").iter().enumerate() {
-        let Some(repeat) = step.pointer("/send/repeat").and_then(Value::as_u64) else {
+        let Some((action, repeat)) = repeat_of(step) else {
             continue;
         };
         if repeat <= 1 {
             continue;
         }
         out.push(edited(doc, |root| {
-            if let Some(send) = root
+            if let Some(flood) = root
                 .get_mut("steps")
                 .and_then(|steps| steps.get_mut(index))
-                .and_then(|step| step.get_mut("send"))
+                .and_then(|step| step.get_mut(action))
                 .and_then(Value::as_object_mut)
             {
-                send.insert("repeat".into(), Value::from(repeat / 2));
+                flood.insert("repeat".into(), Value::from(repeat / 2));
             }
         }));
     }
@@ -554,5 +567,24 @@ steps:
         for candidate in with_all_nodes {
             assert_eq!(size_of(&candidate).checks, checks);
         }
+    }
+
+    #[test]
+    fn a_broadcast_flood_is_halved_like_a_send_flood() {
+        let flood = doc("
+name: t
+about: t
+nodes: { alice: {}, bob: {} }
+steps:
+  - at: 1s
+    broadcast: { from: alice, topic: t, data: x, repeat: 2000 }
+");
+        assert_eq!(size_of(&flood).extra_copies, 1999);
+        let halved = fewer_repeats(&flood);
+        assert_eq!(halved.len(), 1);
+        assert_eq!(
+            halved[0].pointer("/steps/0/broadcast/repeat"),
+            Some(&Value::from(1000))
+        );
     }
 }

@@ -6,7 +6,8 @@ use std::{
     sync::Mutex,
 };
 
-use super::{load_file, run_real, run_with_seed, LoadError, Outcome};
+pub use super::run::Mode;
+use super::{load_file, replay::Replay, run, violation::mask_numbers, LoadError, Outcome};
 use crate::sim::SimError;
 
 /// What happened to one scenario file.
@@ -22,15 +23,6 @@ pub enum FileResult {
     Skipped(String),
 }
 
-/// Where scenarios run.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Mode {
-    /// In the deterministic simulator, with the scenario's seed.
-    Simulated,
-    /// On 127.0.0.1 in real time (`--real`).
-    Real,
-}
-
 /// One file and its result.
 #[derive(Debug)]
 pub struct SuiteEntry {
@@ -38,6 +30,21 @@ pub struct SuiteEntry {
     pub path: PathBuf,
     /// Its result.
     pub result: FileResult,
+    /// Where it ran.
+    pub mode: Mode,
+    /// The seed it ran with, once its file loaded.
+    pub seed: Option<u64>,
+}
+
+impl SuiteEntry {
+    /// The command that runs this file again as it ran.
+    pub fn replay(&self) -> Replay {
+        Replay {
+            file: self.path.display().to_string(),
+            seed: self.seed,
+            mode: self.mode,
+        }
+    }
 }
 
 /// Why the suite could not start.
@@ -90,22 +97,30 @@ pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, SuiteError> {
 }
 
 /// Loads one file and runs it with its own seed plus `seed_offset`.
-pub fn run_file(path: &Path, seed_offset: u64, mode: Mode) -> FileResult {
+pub fn run_file(path: &Path, seed_offset: u64, mode: Mode) -> SuiteEntry {
+    let mut entry = SuiteEntry {
+        path: path.to_owned(),
+        result: FileResult::Skipped(String::new()),
+        mode,
+        seed: None,
+    };
     let plan = match load_file(path) {
-        Err(error) => return FileResult::Invalid(error),
+        Err(error) => {
+            entry.result = FileResult::Invalid(error);
+            return entry;
+        }
         Ok(plan) => plan,
     };
-    let result = match mode {
-        Mode::Simulated => run_with_seed(&plan, plan.seed.wrapping_add(seed_offset)),
-        Mode::Real => run_real(&plan),
-    };
-    match result {
+    let seed = plan.seed.wrapping_add(seed_offset);
+    entry.seed = Some(seed);
+    entry.result = match run(&plan, seed, mode) {
         Ok(outcome) => FileResult::Ran(Box::new(outcome)),
         Err(SimError::NeedsSimulator(step)) => {
             FileResult::Skipped(format!("{step} needs the simulator"))
         }
         Err(error) => FileResult::Crashed(error),
-    }
+    };
+    entry
 }
 
 /// Runs `work` on every item on up to `jobs` threads; results come back in
@@ -165,10 +180,7 @@ pub fn run_all(
     run_parallel(
         &items,
         jobs,
-        &|(path, offset)| SuiteEntry {
-            path: path.clone(),
-            result: run_file(path, *offset, mode),
-        },
+        &|(path, offset)| run_file(path, *offset, mode),
         done,
     )
 }
@@ -203,24 +215,6 @@ pub fn shard(files: &[PathBuf], k: usize, n: usize) -> Vec<PathBuf> {
         .collect()
 }
 
-/// `text` with every run of digits replaced by `#`.
-fn mask_numbers(text: &str) -> String {
-    let mut out = String::new();
-    let mut previous_digit = false;
-    for c in text.chars() {
-        if c.is_ascii_digit() {
-            if !previous_digit {
-                out.push('#');
-            }
-            previous_digit = true;
-        } else {
-            previous_digit = false;
-            out.push(c);
-        }
-    }
-    out
-}
-
 /// How a run failed, independent of times, counts and repetitions: the set of
 /// checks that failed (with their lines) and of invariants and `never`
 /// patterns that broke, numbers masked. Runs with the same signature fail the
@@ -244,22 +238,11 @@ fn signature(outcome: &Outcome, with_lines: bool) -> String {
             true => format!("line {}: {}", c.line, mask_numbers(&c.check)),
             false => mask_numbers(&c.check),
         })
-        .chain(outcome.violations.iter().map(|v| violation_signature(v)))
+        .chain(outcome.violations.iter().map(|v| v.signature()))
         .collect();
     parts.sort();
     parts.dedup();
     parts.join("\n")
-}
-
-/// A `never` pattern's violation keeps the event that matched (times
-/// masked); an invariant's keeps only its rule, not the trace line.
-fn violation_signature(violation: &str) -> String {
-    let masked = if violation.starts_with("never:") {
-        mask_numbers(violation)
-    } else {
-        mask_numbers(violation.split(": [").next().unwrap_or(violation))
-    };
-    masked.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 #[cfg(test)]
@@ -284,23 +267,5 @@ mod tests {
         for bad in ["0/4", "5/4", "1/0", "x/2", "3", ""] {
             assert!(parse_shard(bad).is_err(), "{bad}");
         }
-    }
-
-    #[test]
-    fn masking_replaces_digit_runs() {
-        assert_eq!(mask_numbers("send #12 at 3.105s"), "send ## at #.#s");
-    }
-
-    #[test]
-    fn never_violations_keep_the_event_and_lose_the_time() {
-        let early = "never: [    0.112s] alice: handshake with bob: failed (timeout)";
-        let late = "never: [   30.050s] alice: handshake with bob: failed (timeout)";
-        let other = "never: [   30.050s] alice: handshake with bob: failed (rejected)";
-        assert_eq!(violation_signature(early), violation_signature(late));
-        assert_ne!(violation_signature(late), violation_signature(other));
-        assert_eq!(
-            violation_signature("message from a banned peer: [ 1.0s] alice: request"),
-            "message from a banned peer"
-        );
     }
 }

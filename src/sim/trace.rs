@@ -15,8 +15,71 @@ use crate::protocol::{peers::Direction, Event};
 pub enum Record {
     /// A node reported an event.
     Event(Event),
-    /// The world did something to the network or a node (a fault, a restart).
-    World(String),
+    /// The simulator injected a fault into the network or a node's clock.
+    Fault(Fault),
+    /// The node was stopped, losing its state.
+    Crashed,
+    /// The crashed node was started again with the same identity.
+    Restarted,
+    /// A remark of the runner's own (a command the node refused).
+    Note(String),
+}
+
+/// A fault the simulator injected: what it did and to which nodes.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Fault {
+    /// Every message between `a` and `b` is dropped.
+    Partition { a: String, b: String },
+    /// A partition between `a` and `b` ended.
+    Repair { a: String, b: String },
+    /// Messages between `a` and `b` are queued.
+    Hold { a: String, b: String },
+    /// Messages held between `a` and `b` are delivered.
+    Release { a: String, b: String },
+    /// The latency range of the link between `a` and `b` changed.
+    Latency {
+        a: String,
+        b: String,
+        min: Duration,
+        max: Duration,
+    },
+    /// The loss rate of the link between `a` and `b` changed.
+    Loss { a: String, b: String, rate: f64 },
+    /// Every link loses messages at `rate`.
+    GlobalLoss { rate: f64 },
+    /// The node's wall clock is shifted by `offset_ms`.
+    Clock { offset_ms: i64 },
+}
+
+impl Fault {
+    /// The nodes the fault touches (none for a network-wide one; the node it
+    /// is recorded under for a clock).
+    pub fn nodes(&self) -> Vec<&str> {
+        match self {
+            Fault::Partition { a, b }
+            | Fault::Repair { a, b }
+            | Fault::Hold { a, b }
+            | Fault::Release { a, b }
+            | Fault::Latency { a, b, .. }
+            | Fault::Loss { a, b, .. } => vec![a, b],
+            Fault::GlobalLoss { .. } | Fault::Clock { .. } => Vec::new(),
+        }
+    }
+}
+
+impl std::fmt::Display for Fault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Fault::Partition { a, b } => write!(f, "partition {a} | {b}"),
+            Fault::Repair { a, b } => write!(f, "repair {a} | {b}"),
+            Fault::Hold { a, b } => write!(f, "hold {a} | {b}"),
+            Fault::Release { a, b } => write!(f, "release {a} | {b}"),
+            Fault::Latency { a, b, min, max } => write!(f, "latency {a} | {b}: {min:?}..{max:?}"),
+            Fault::Loss { a, b, rate } => write!(f, "loss {a} | {b}: {rate}"),
+            Fault::GlobalLoss { rate } => write!(f, "loss on every link: {rate}"),
+            Fault::Clock { offset_ms } => write!(f, "clock offset {offset_ms} ms"),
+        }
+    }
 }
 
 /// A record with its virtual time and the node it belongs to (`world` for
@@ -224,18 +287,70 @@ pub fn render_duration(d: Duration) -> String {
     }
 }
 
+/// One trace entry as reports read it: its time, its node, the other nodes
+/// it concerns (the peer of an event, the two ends of a link fault) and its
+/// text. Snapshots and JSON hold it as its rendered line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TraceLine {
+    /// Virtual time since the start.
+    pub at: Duration,
+    /// The node it was recorded under (`world` for network faults).
+    pub node: String,
+    /// The other nodes it is about, by name.
+    pub about: Vec<String>,
+    /// What happened, in words.
+    pub text: String,
+}
+
+impl TraceLine {
+    /// The report's view of `entry`, peers named by `names`.
+    pub fn of(entry: &TraceEntry, names: &Names) -> TraceLine {
+        let about = match &entry.record {
+            Record::Event(event) => event.peer().map(|p| names.of(&p)).into_iter().collect(),
+            Record::Fault(fault) => fault.nodes().into_iter().map(str::to_owned).collect(),
+            Record::Crashed | Record::Restarted | Record::Note(_) => Vec::new(),
+        };
+        TraceLine {
+            at: entry.at,
+            node: entry.node.clone(),
+            about,
+            text: text_of(&entry.record, names),
+        }
+    }
+}
+
+impl std::fmt::Display for TraceLine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "[{:>5}.{:03}s] {}: {}",
+            self.at.as_secs(),
+            self.at.subsec_millis(),
+            self.node,
+            self.text
+        )
+    }
+}
+
+impl serde::Serialize for TraceLine {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+fn text_of(record: &Record, names: &Names) -> String {
+    match record {
+        Record::Event(event) => describe(event, names),
+        Record::Fault(fault) => fault.to_string(),
+        Record::Crashed => "crashed".to_owned(),
+        Record::Restarted => "restarted".to_owned(),
+        Record::Note(text) => text.clone(),
+    }
+}
+
 /// Renders one entry as `[   1.234s] alice: handshake with bob: verified`.
 pub fn render(entry: &TraceEntry, names: &Names) -> String {
-    let what = match &entry.record {
-        Record::Event(event) => describe(event, names),
-        Record::World(text) => text.clone(),
-    };
-    format!(
-        "[{:>5}.{:03}s] {}: {what}",
-        entry.at.as_secs(),
-        entry.at.subsec_millis(),
-        entry.node
-    )
+    TraceLine::of(entry, names).to_string()
 }
 
 #[cfg(test)]

@@ -26,7 +26,7 @@ use libp2p::{multiaddr::Protocol, Multiaddr, PeerId};
 use super::{
     determinism,
     network::Network,
-    trace::{Names, Record, TraceEntry},
+    trace::{Fault, Names, Record, TraceEntry},
     transport::{SimTcp, WireStats, WireTap},
 };
 use crate::protocol::{transport::upgrade, Control, Node, NodeConfig, NodeHandle, NodeKeys};
@@ -384,18 +384,32 @@ impl World {
             .is_some_and(|n| !n.crashed && n.handle.is_some())
     }
 
-    /// Adds a line of the world's own to the trace, under `node`.
+    /// Adds a line of the runner's own to the trace, under `node`.
     pub fn note(&mut self, node: &str, text: String) {
+        self.record(node, Record::Note(text));
+    }
+
+    fn record(&mut self, node: &str, record: Record) {
         self.trace.push(TraceEntry {
             at: self.sim.elapsed(),
             node: node.to_owned(),
-            record: Record::World(text),
+            record,
         });
     }
 
-    fn pair(&self, a: &str, b: &str) -> Result<(), SimError> {
+    /// Checks both nodes exist, applies `fault` to turmoil's link between
+    /// them and records it under `world`.
+    fn link_fault(
+        &mut self,
+        a: &str,
+        b: &str,
+        apply: impl FnOnce(&mut turmoil::Sim<'static>),
+        fault: Fault,
+    ) -> Result<(), SimError> {
         self.node(a)?;
         self.node(b)?;
+        apply(&mut self.sim);
+        self.record("world", Record::Fault(fault));
         Ok(())
     }
 
@@ -403,10 +417,11 @@ impl World {
     /// turmoil's TCP does not retransmit: a stream that loses a segment this way
     /// is broken, as a real one would be after its retransmissions ran out.
     pub fn partition(&mut self, a: &str, b: &str) -> Result<(), SimError> {
-        self.pair(a, b)?;
-        self.sim.partition(a, b);
-        self.note("world", format!("partition {a} | {b}"));
-        Ok(())
+        let fault = Fault::Partition {
+            a: a.to_owned(),
+            b: b.to_owned(),
+        };
+        self.link_fault(a, b, |sim| sim.partition(a, b), fault)
     }
 
     /// Partitions every node of `left` from every node of `right` (a split
@@ -430,34 +445,37 @@ impl World {
         Ok(())
     }
 
-    /// Makes every link fail with probability `rate` per step (see [`Self::set_loss`]).
+    /// Makes every link lose messages at `rate` (see [`Self::set_loss`]).
     pub fn set_global_loss(&mut self, rate: f64) {
         self.sim.set_fail_rate(rate.clamp(0.0, 1.0));
-        self.note("world", format!("loss on every link: {rate}"));
+        self.record("world", Record::Fault(Fault::GlobalLoss { rate }));
     }
 
     /// Ends a partition between `a` and `b`.
     pub fn repair(&mut self, a: &str, b: &str) -> Result<(), SimError> {
-        self.pair(a, b)?;
-        self.sim.repair(a, b);
-        self.note("world", format!("repair {a} | {b}"));
-        Ok(())
+        let fault = Fault::Repair {
+            a: a.to_owned(),
+            b: b.to_owned(),
+        };
+        self.link_fault(a, b, |sim| sim.repair(a, b), fault)
     }
 
     /// Queues every message between `a` and `b` until [`Self::release`]; nothing is lost.
     pub fn hold(&mut self, a: &str, b: &str) -> Result<(), SimError> {
-        self.pair(a, b)?;
-        self.sim.hold(a, b);
-        self.note("world", format!("hold {a} | {b}"));
-        Ok(())
+        let fault = Fault::Hold {
+            a: a.to_owned(),
+            b: b.to_owned(),
+        };
+        self.link_fault(a, b, |sim| sim.hold(a, b), fault)
     }
 
     /// Delivers the messages held between `a` and `b` and lets new ones flow.
     pub fn release(&mut self, a: &str, b: &str) -> Result<(), SimError> {
-        self.pair(a, b)?;
-        self.sim.release(a, b);
-        self.note("world", format!("release {a} | {b}"));
-        Ok(())
+        let fault = Fault::Release {
+            a: a.to_owned(),
+            b: b.to_owned(),
+        };
+        self.link_fault(a, b, |sim| sim.release(a, b), fault)
     }
 
     /// Sets the latency range of messages between `a` and `b`.
@@ -468,20 +486,34 @@ impl World {
         min: Duration,
         max: Duration,
     ) -> Result<(), SimError> {
-        self.pair(a, b)?;
-        self.sim.set_link_latency(a, b, min);
-        self.sim.set_link_max_message_latency(a, b, max);
-        self.note("world", format!("latency {a} | {b}: {min:?}..{max:?}"));
-        Ok(())
+        let fault = Fault::Latency {
+            a: a.to_owned(),
+            b: b.to_owned(),
+            min,
+            max,
+        };
+        let apply = |sim: &mut turmoil::Sim<'static>| {
+            sim.set_link_latency(a, b, min);
+            sim.set_link_max_message_latency(a, b, max);
+        };
+        self.link_fault(a, b, apply, fault)
     }
 
-    /// Makes the link between `a` and `b` fail with probability `rate` per
-    /// step (it stays down until it repairs, with turmoil's repair rate).
+    /// Makes the link between `a` and `b` lossy: for each message sent on
+    /// it, with probability `rate`, the link drops everything in flight on
+    /// it; the next message sent repairs it (turmoil's repair rate is 1).
     pub fn set_loss(&mut self, a: &str, b: &str, rate: f64) -> Result<(), SimError> {
-        self.pair(a, b)?;
-        self.sim.set_link_fail_rate(a, b, rate.clamp(0.0, 1.0));
-        self.note("world", format!("loss {a} | {b}: {rate}"));
-        Ok(())
+        let fault = Fault::Loss {
+            a: a.to_owned(),
+            b: b.to_owned(),
+            rate,
+        };
+        self.link_fault(
+            a,
+            b,
+            |sim| sim.set_link_fail_rate(a, b, rate.clamp(0.0, 1.0)),
+            fault,
+        )
     }
 
     /// Stops `node` at once: its tasks, connections and state are gone.
@@ -493,7 +525,7 @@ impl World {
             n.handle = None;
             n.crashed = true;
         }
-        self.note(node, "crashed".into());
+        self.record(node, Record::Crashed);
         Ok(())
     }
 
@@ -504,7 +536,7 @@ impl World {
         if let Some(n) = self.nodes.get_mut(node) {
             n.crashed = false;
         }
-        self.note(node, "restarted".into());
+        self.record(node, Record::Restarted);
         let limit = Duration::from_secs(1);
         let up = self.run_until_condition(limit, |w| {
             w.nodes.get(node).is_some_and(|n| n.handle.is_some())
@@ -522,7 +554,7 @@ impl World {
         self.node(node)?
             .wall_offset_ms
             .store(offset_ms, Ordering::Relaxed);
-        self.note(node, format!("clock offset {offset_ms} ms"));
+        self.record(node, Record::Fault(Fault::Clock { offset_ms }));
         Ok(())
     }
 }

@@ -53,10 +53,7 @@ const CORPUS: &[(&str, &str)] = &[
     ("unclosed-quote.yaml", "unclosed quote"),
     ("unknown-kind.yaml", "unknown variant `evil`"),
     ("unknown-node.yaml", "unknown node `carol`"),
-    (
-        "unknown-refusal-rule.yaml",
-        "unknown refusal rule `too_many`",
-    ),
+    ("unknown-refusal-rule.yaml", "unknown variant `too_many`"),
     ("unknown-top-field.yaml", "did you mean `nodes`?"),
     ("zero-rate-window.yaml", "longer than zero"),
     (
@@ -92,7 +89,10 @@ fn every_bad_file_is_refused_with_its_location() {
             error.message.contains(fragment) || error.to_string().contains(fragment),
             "{file}: expected `{fragment}` in: {error}"
         );
-        assert!(error.line >= 1 && error.column >= 1, "{file}: {error}");
+        assert!(
+            error.line_column().is_some_and(|(l, c)| l >= 1 && c >= 1),
+            "{file}: {error}"
+        );
     }
 }
 

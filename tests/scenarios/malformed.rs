@@ -17,7 +17,7 @@ fn misspelled_action_suggests_the_right_one() {
     let e = error(&format!(
         "{HEADER}steps:\n  - at: 0s\n    dail: {{ from: alice, to: bob }}\n"
     ));
-    assert_eq!((e.line, e.column), (8, 5), "{e}");
+    assert_eq!(e.line_column().unwrap_or_default(), (8, 5), "{e}");
     assert!(e.message.contains("unknown field `dail`"), "{e}");
     assert_eq!(e.help.as_deref(), Some("did you mean `dial`?"));
 }
@@ -27,7 +27,7 @@ fn unknown_node_names_the_known_ones_and_the_closest() {
     let e = error(&format!(
         "{HEADER}steps:\n  - at: 0s\n    dial: {{ from: alice, to: bobb }}\n"
     ));
-    assert_eq!(e.line, 8, "{e}");
+    assert_eq!(e.line_column().unwrap_or_default().0, 8, "{e}");
     assert!(
         e.message
             .contains("unknown node `bobb`; the nodes are `alice`, `bob`"),
@@ -41,7 +41,7 @@ fn duration_without_unit_says_how_to_write_it() {
     let e = error(&format!(
         "{HEADER}steps:\n  - at: 5\n    dial: {{ from: alice, to: bob }}\n"
     ));
-    assert_eq!((e.line, e.column), (7, 9), "{e}");
+    assert_eq!(e.line_column().unwrap_or_default(), (7, 9), "{e}");
     assert!(e.message.contains("`5` has no unit; write `5s`"), "{e}");
 }
 
@@ -50,7 +50,7 @@ fn unknown_duration_unit_is_named() {
     let e = error(&format!(
         "{HEADER}steps:\n  - at: 2h\n    dial: {{ from: alice, to: bob }}\n"
     ));
-    assert_eq!(e.line, 7, "{e}");
+    assert_eq!(e.line_column().unwrap_or_default().0, 7, "{e}");
     assert!(e.message.contains("unknown unit `h`"), "{e}");
 }
 
@@ -59,7 +59,7 @@ fn step_with_two_actions_is_refused() {
     let e = error(&format!(
         "{HEADER}steps:\n  - at: 0s\n    dial: {{ from: alice, to: bob }}\n    crash: bob\n"
     ));
-    assert_eq!(e.line, 7, "{e}");
+    assert_eq!(e.line_column().unwrap_or_default().0, 7, "{e}");
     assert!(
         e.message
             .contains("exactly one action, this one has `dial` and `crash`"),
@@ -70,7 +70,7 @@ fn step_with_two_actions_is_refused() {
 #[test]
 fn step_without_action_lists_the_actions() {
     let e = error(&format!("{HEADER}steps:\n  - at: 0s\n"));
-    assert_eq!(e.line, 7, "{e}");
+    assert_eq!(e.line_column().unwrap_or_default().0, 7, "{e}");
     assert!(
         e.message
             .contains("a step needs one action besides `at`: dial"),
@@ -81,14 +81,14 @@ fn step_without_action_lists_the_actions() {
 #[test]
 fn wrong_type_says_what_was_expected() {
     let e = error("name: t\nabout: A test.\nseed: seven\nnodes:\n  alice: {}\nsteps: []\n");
-    assert_eq!((e.line, e.column), (3, 7), "{e}");
+    assert_eq!(e.line_column().unwrap_or_default(), (3, 7), "{e}");
     assert_eq!(e.message, "expected a whole number, found `seven`");
 }
 
 #[test]
 fn missing_required_field_is_named() {
     let e = error("name: t\nnodes:\n  alice: {}\nsteps: []\n");
-    assert_eq!((e.line, e.column), (4, 1), "{e}");
+    assert_eq!(e.line_column().unwrap_or_default(), (4, 1), "{e}");
     assert_eq!(e.message, "missing field `about`");
 }
 
@@ -96,7 +96,7 @@ fn missing_required_field_is_named() {
 fn unknown_node_kind_suggests_a_known_one() {
     let e =
         error("name: t\nabout: A test.\nnodes:\n  alice: { kind: forged-signatur }\nsteps: []\n");
-    assert_eq!(e.line, 4, "{e}");
+    assert_eq!(e.line_column().unwrap_or_default().0, 4, "{e}");
     assert!(e.message.contains("forged-signatur"), "{e}");
     assert_eq!(e.help.as_deref(), Some("did you mean `forged-signature`?"));
 }
@@ -106,7 +106,7 @@ fn partition_needs_two_different_nodes() {
     let e = error(&format!(
         "{HEADER}steps:\n  - at: 0s\n    partition: [alice]\n"
     ));
-    assert_eq!(e.line, 7, "{e}");
+    assert_eq!(e.line_column().unwrap_or_default().0, 7, "{e}");
     assert!(
         e.message.contains("partition takes exactly two node names"),
         "{e}"
@@ -122,14 +122,14 @@ fn inverted_latency_range_is_refused() {
     let e = error(&format!(
         "{HEADER}network: {{ latency: 20ms..5ms }}\nsteps: []\n"
     ));
-    assert_eq!(e.line, 6, "{e}");
+    assert_eq!(e.line_column().unwrap_or_default().0, 6, "{e}");
     assert!(e.message.contains("minimum above its maximum"), "{e}");
 }
 
 #[test]
 fn replay_without_source_is_explained() {
     let e = error("name: t\nabout: A test.\nnodes:\n  carol: { kind: replay }\nsteps: []\n");
-    assert_eq!((e.line, e.column), (4, 10), "{e}");
+    assert_eq!(e.line_column().unwrap_or_default(), (4, 10), "{e}");
     assert!(e.message.contains("`kind: replay` but no `replays"), "{e}");
 }
 
@@ -138,11 +138,19 @@ fn unknown_refusal_rule_suggests_one() {
     let e = error(&format!(
         "{HEADER}steps:\n  - at: 1s\n    expect:\n      refused:\n        - {{ node: alice, peer: bob, rule: inbound-limit }}\n"
     ));
-    assert!(
-        e.message.contains("unknown refusal rule `inbound-limit`"),
-        "{e}"
-    );
+    assert!(e.message.contains("unknown variant `inbound-limit`"), "{e}");
+    assert_eq!(e.line_column().unwrap_or_default(), (10, 43), "{e}");
     assert_eq!(e.help.as_deref(), Some("did you mean `inbound_limit`?"));
+}
+
+#[test]
+fn unknown_failure_reason_is_refused_at_load_with_a_suggestion() {
+    let e = error(&format!(
+        "{HEADER}steps:\n  - at: 1s\n    expect:\n      handshake:\n        - {{ node: alice, peer: bob, state: failed, reason: timout }}\n"
+    ));
+    assert!(e.message.contains("unknown variant `timout`"), "{e}");
+    assert_eq!(e.line_column().unwrap_or_default().0, 10, "{e}");
+    assert_eq!(e.help.as_deref(), Some("did you mean `timeout`?"));
 }
 
 #[test]
@@ -150,7 +158,7 @@ fn end_before_last_step_is_refused() {
     let e = error(&format!(
         "{HEADER}end: 1s\nsteps:\n  - at: 5s\n    crash: bob\n"
     ));
-    assert_eq!(e.line, 6, "{e}");
+    assert_eq!(e.line_column().unwrap_or_default().0, 6, "{e}");
     assert!(e.message.contains("is before the last step"), "{e}");
 }
 
@@ -158,7 +166,7 @@ fn end_before_last_step_is_refused() {
 fn empty_file_is_a_clear_error() {
     for empty in ["", "  \n\n", "# only a comment\n"] {
         let e = error(empty);
-        assert_eq!((e.line, e.column), (1, 1), "{e}");
+        assert_eq!(e.line_column().unwrap_or_default(), (1, 1), "{e}");
         assert_eq!(
             e.message,
             "the file is empty; a scenario needs `name`, `about`, `nodes` and `steps`"
@@ -171,7 +179,7 @@ fn loss_rate_out_of_range_is_refused() {
     let e = error(&format!(
         "{HEADER}steps:\n  - at: 0s\n    loss: {{ between: [alice, bob], rate: 1.5 }}\n"
     ));
-    assert_eq!(e.line, 7, "{e}");
+    assert_eq!(e.line_column().unwrap_or_default().0, 7, "{e}");
     assert!(e.message.contains("between 0 and 1, got 1.5"), "{e}");
 }
 
@@ -179,7 +187,7 @@ fn loss_rate_out_of_range_is_refused() {
 fn per_peer_limit_below_two_is_refused_with_the_reason() {
     let e =
         error("name: t\nabout: A test.\nnodes:\n  alice: { limits: { per_peer: 1 } }\nsteps: []\n");
-    assert_eq!(e.line, 4, "{e}");
+    assert_eq!(e.line_column().unwrap_or_default().0, 4, "{e}");
     assert!(
         e.message
             .contains("must be at least 2: a simultaneous dial"),

@@ -4,22 +4,29 @@
 
 mod malformed;
 mod real;
+mod vocabulary;
 
 use std::path::Path;
 
-use simnet::scenario::{load_file, run};
+use simnet::scenario::{load_file, run, Mode};
 
 #[test]
 fn every_scenario_passes_and_matches_its_snapshot() {
     insta::glob!("../../scenarios", "*.yaml", |path: &Path| {
         let plan = load_file(path).unwrap_or_else(|e| panic!("{e}"));
-        let outcome = run(&plan).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let outcome = run(&plan, plan.seed, Mode::Simulated)
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         assert!(
             outcome.passed,
             "{} failed:\n{}\n\ntrace:\n{}",
             plan.name,
             outcome.failures().join("\n"),
-            outcome.trace.join("\n")
+            outcome
+                .trace
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("\n")
         );
         insta::with_settings!({
             description => format!("{} (seed {})", plan.about, plan.seed),

@@ -5,7 +5,7 @@
 use std::{path::PathBuf, time::Duration};
 
 use simnet::scenario::{
-    load_file, run, run_real, sim_only_step, suite::run_parallel, Outcome, Plan,
+    end_of, load_file, run, sim_only_step, suite::run_parallel, Mode, Outcome, Plan,
 };
 
 /// Scenarios longer than this (in real time) are left to the simulator here.
@@ -38,11 +38,6 @@ fn final_states(outcome: &Outcome) -> Vec<String> {
         .collect()
 }
 
-fn real_time(plan: &Plan) -> Duration {
-    let last = plan.steps.last().map_or(Duration::ZERO, |s| s.at);
-    plan.end.unwrap_or(last + Duration::from_secs(5))
-}
-
 #[test]
 fn fault_free_scenarios_end_the_same_on_real_sockets() {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios");
@@ -55,12 +50,8 @@ fn fault_free_scenarios_end_the_same_on_real_sockets() {
             left_out.push(format!("{}: {step} needs the simulator", plan.name));
         } else if let Some((_, why)) = SLOW.iter().find(|(name, _)| *name == plan.name) {
             left_out.push(format!("{}: {why}", plan.name));
-        } else if real_time(&plan) > LONGEST {
-            left_out.push(format!(
-                "{}: {:?} of real time",
-                plan.name,
-                real_time(&plan)
-            ));
+        } else if end_of(&plan) > LONGEST {
+            left_out.push(format!("{}: {:?} of real time", plan.name, end_of(&plan)));
         } else {
             chosen.push(plan);
         }
@@ -74,8 +65,8 @@ fn fault_free_scenarios_end_the_same_on_real_sockets() {
         &chosen,
         JOBS,
         &|plan: &Plan| {
-            let simulated = run(plan).expect("simulated run");
-            let real = run_real(plan).expect("real run");
+            let simulated = run(plan, plan.seed, Mode::Simulated).expect("simulated run");
+            let real = run(plan, plan.seed, Mode::Real).expect("real run");
             (plan.name.clone(), simulated, real)
         },
         &|| {},
@@ -87,7 +78,11 @@ fn fault_free_scenarios_end_the_same_on_real_sockets() {
             mismatches.push(format!(
                 "{name} fails on real sockets:\n  {}\n  trace:\n    {}",
                 real.failures().join("\n  "),
-                real.trace.join("\n    ")
+                real.trace
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("\n    ")
             ));
         } else if final_states(simulated) != final_states(real) {
             mismatches.push(format!(
@@ -102,4 +97,34 @@ fn fault_free_scenarios_end_the_same_on_real_sockets() {
         results.len()
     );
     assert!(mismatches.is_empty(), "{}", mismatches.join("\n\n"));
+}
+
+#[test]
+fn each_seed_of_a_real_run_is_its_own() {
+    let dir = tempdir();
+    let file = dir.join("quick.yaml");
+    std::fs::write(
+        &file,
+        "name: quick\nabout: Two nodes verify each other.\nseed: 40\nnodes: { a: {}, b: {} }\nsteps:\n  - at: 0s\n    dial: { from: a, to: b }\n  - at: 500ms\n    expect: { verified: [[a, b]] }\nend: 600ms\n",
+    )
+    .expect("write the scenario");
+    let entries = simnet::scenario::suite::run_all(&[file], 3, 3, Mode::Real, &|| {});
+    let seeds: Vec<Option<u64>> = entries.iter().map(|e| e.seed).collect();
+    assert_eq!(seeds, [Some(40), Some(41), Some(42)]);
+    for entry in &entries {
+        match &entry.result {
+            simnet::scenario::suite::FileResult::Ran(outcome) => {
+                assert_eq!(Some(outcome.seed), entry.seed, "the run used its own seed")
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(entry.replay().to_string().contains(" --real --seed "));
+    }
+}
+
+/// A fresh directory under the target directory for this test's files.
+fn tempdir() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("real-seeds");
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
 }

@@ -162,7 +162,13 @@ fn traces_do_not_depend_on_what_ran_before_in_the_process() {
         },
     )
     .unwrap();
-    let here = simnet::scenario::run(&plan).unwrap().trace;
+    let here: Vec<String> =
+        simnet::scenario::run(&plan, plan.seed, simnet::scenario::Mode::Simulated)
+            .unwrap()
+            .trace
+            .iter()
+            .map(ToString::to_string)
+            .collect();
     let output = Command::new(env!("CARGO_BIN_EXE_simnet"))
         .args(["run", path.to_str().unwrap(), "--trace"])
         .output()

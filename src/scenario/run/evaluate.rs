@@ -1,0 +1,189 @@
+//! Evaluating a [`Check`] against the network at the moment of its step:
+//! the nodes' current state (asked through their command handles) and the
+//! events recorded so far.
+
+use super::Runner;
+use crate::{
+    protocol::{Event, HandshakeState},
+    scenario::{
+        model::{FailureReason, RefusalRule, StateSpec},
+        plan::Check,
+    },
+    sim::{Network, Record, SimError},
+};
+
+impl<W: Network> Runner<'_, W> {
+    /// Events of `node`, in order.
+    pub(super) fn events_of<'b>(&'b self, node: &'b str) -> impl Iterator<Item = &'b Event> + 'b {
+        self.world
+            .trace()
+            .iter()
+            .filter_map(move |e| match &e.record {
+                Record::Event(event) if e.node == node => Some(event),
+                _ => None,
+            })
+    }
+
+    fn verified(&mut self, node: &str, peer: &str) -> Result<bool, SimError> {
+        if !self.world.is_running(node) {
+            return Ok(false);
+        }
+        let peer = self.world.peer_id(peer)?;
+        let state = self.world.state(node)?;
+        Ok(state
+            .peers
+            .get(&peer)
+            .is_some_and(|p| p.handshake == HandshakeState::Verified))
+    }
+
+    pub(super) fn evaluate(&mut self, check: &Check) -> Result<Option<String>, SimError> {
+        let fail = |held: bool, why: String| if held { None } else { Some(why) };
+        Ok(match check {
+            Check::Verified { a, b } => {
+                let (ab, ba) = (self.verified(a, b)?, self.verified(b, a)?);
+                fail(
+                    ab && ba,
+                    format!("{a} verified {b}: {ab}; {b} verified {a}: {ba}"),
+                )
+            }
+            Check::NotVerified { a, b } => {
+                let (ab, ba) = (self.verified(a, b)?, self.verified(b, a)?);
+                fail(
+                    !ab && !ba,
+                    format!("{a} verified {b}: {ab}; {b} verified {a}: {ba}"),
+                )
+            }
+            Check::Handshake {
+                node,
+                peer,
+                state,
+                reason,
+            } => {
+                let peer_id = self.world.peer_id(peer)?;
+                let latest = self
+                    .events_of(node)
+                    .filter_map(|e| match e {
+                        Event::Handshake {
+                            peer: p,
+                            state,
+                            failure,
+                        } if *p == peer_id => Some((*state, failure.clone())),
+                        _ => None,
+                    })
+                    .last();
+                match latest {
+                    None => Some(format!("{node} never had a handshake with {peer}")),
+                    Some((actual, failure)) => {
+                        let state_ok = StateSpec::from(actual) == *state;
+                        let actual_reason = failure.as_ref().map(FailureReason::from);
+                        let reason_ok = reason.is_none() || actual_reason == *reason;
+                        fail(
+                            state_ok && reason_ok,
+                            format!(
+                                "latest state {actual:?}{}",
+                                actual_reason.map(|r| format!(" ({r})")).unwrap_or_default()
+                            ),
+                        )
+                    }
+                }
+            }
+            Check::Delivered { topic, node, data } | Check::NotDelivered { topic, node, data } => {
+                let count = self
+                    .events_of(node)
+                    .filter(|e| {
+                        matches!(e, Event::Broadcast { topic: t, data: d, .. }
+                        if t == topic && data.as_ref().is_none_or(|want| want == d))
+                    })
+                    .count();
+                match check {
+                    Check::Delivered { .. } => {
+                        fail(count > 0, format!("{node} received nothing on {topic}"))
+                    }
+                    _ => fail(
+                        count == 0,
+                        format!("{node} received {count} message(s) on {topic}"),
+                    ),
+                }
+            }
+            Check::Requests { node, from, count } => {
+                let from_id = self.world.peer_id(from)?;
+                let actual = self
+                    .events_of(node)
+                    .filter(|e| matches!(e, Event::Request { peer, .. } if *peer == from_id))
+                    .count();
+                fail(actual == *count, format!("{actual} request(s) delivered"))
+            }
+            Check::Rejected {
+                node,
+                from,
+                code,
+                at_least,
+            } => {
+                let from_id = self.world.peer_id(from)?;
+                let actual = self
+                    .events_of(node)
+                    .filter(|e| matches!(e, Event::RequestRejected { peer, code: c } if *peer == from_id && c == code))
+                    .count();
+                fail(
+                    actual >= *at_least,
+                    format!("{actual} request(s) rejected with {code}"),
+                )
+            }
+            Check::Banned { node, peer } | Check::NotBanned { node, peer } => {
+                let peer_id = self.world.peer_id(peer)?;
+                let banned = self.world.is_running(node)
+                    && self.world.state(node)?.bans.contains_key(&peer_id);
+                match check {
+                    Check::Banned { .. } => {
+                        fail(banned, format!("{node} has no active ban on {peer}"))
+                    }
+                    _ => fail(!banned, format!("{node} has an active ban on {peer}")),
+                }
+            }
+            Check::Refused { node, peer, rule } => {
+                let peer_id = self.world.peer_id(peer)?;
+                let refused = self.events_of(node).any(|e| match e {
+                    Event::ConnectionRefused {
+                        peer: Some(p),
+                        reason,
+                        ..
+                    } if *p == peer_id => RefusalRule::from(reason) == *rule,
+                    _ => false,
+                });
+                fail(
+                    refused,
+                    format!("{node} refused no connection with {peer} by {rule}"),
+                )
+            }
+            Check::Connections { node, peer, count } => {
+                let state = self.world.state(node)?;
+                let actual: u32 = match peer {
+                    Some(peer) => {
+                        let peer_id = self.world.peer_id(peer)?;
+                        state.peers.get(&peer_id).map_or(0, |p| p.connections)
+                    }
+                    None => state.peers.values().map(|p| p.connections).sum(),
+                };
+                fail(actual == *count, format!("{actual} connection(s)"))
+            }
+            Check::Buffered { node, at_most } => {
+                let peak = self.world.state(node)?.counters.peak_buffered;
+                fail(peak <= *at_most, format!("{peak} item(s) held at the peak"))
+            }
+            Check::Malformed { node, at_least } => {
+                let actual = self.world.state(node)?.counters.malformed;
+                fail(
+                    actual >= *at_least,
+                    format!("{actual} malformed message(s) counted"),
+                )
+            }
+            Check::Retried { node, at_least } => {
+                let actual = self
+                    .events_of(node)
+                    .filter(|e| matches!(e, Event::SendRetrying { .. }))
+                    .count();
+                fail(actual >= *at_least, format!("{actual} retries"))
+            }
+        })
+    }
+}

@@ -1,0 +1,214 @@
+//! The end of a run: every send's outcome against its expectation, the
+//! `never` patterns and the global invariants over the whole trace, and each
+//! node's final state, gathered into the [`Outcome`].
+
+use std::collections::BTreeMap;
+
+use super::{Runner, SentMessage};
+use crate::{
+    protocol::{Event, InstanceMessageResponse, SendFailure, SendId},
+    scenario::{
+        invariants,
+        model::{FailureReason, SendExpect, StateSpec},
+        outcome::{CheckResult, FinalNode, Outcome},
+        plan::Never,
+        violation::{Rule, Violation},
+    },
+    sim::{
+        trace::{render, render_duration, TraceLine},
+        Network, Record,
+    },
+};
+
+impl<W: Network> Runner<'_, W> {
+    pub(super) fn outcome_of(
+        &self,
+        sent: &SentMessage,
+    ) -> Option<Result<InstanceMessageResponse, SendFailure>> {
+        let id = sent.result.as_ref().ok()?;
+        let mut incarnation = 0;
+        self.world.trace().iter().find_map(|e| match &e.record {
+            Record::Crashed if e.node == sent.plan.from => {
+                incarnation += 1;
+                None
+            }
+            Record::Event(Event::SendOutcome { id: i, result, .. })
+                if e.node == sent.plan.from
+                    && i == id
+                    && incarnation == sent.incarnation
+                    && e.at >= sent.at =>
+            {
+                Some(result.clone())
+            }
+            _ => None,
+        })
+    }
+
+    pub(super) fn pending_sends(&self) -> usize {
+        self.sent
+            .iter()
+            .filter(|s| s.result.is_ok() && self.still_owned(s) && self.outcome_of(s).is_none())
+            .count()
+    }
+
+    /// Whether the node that sent `s` has not crashed since.
+    pub(super) fn still_owned(&self, s: &SentMessage) -> bool {
+        self.incarnations.get(&s.plan.from).copied().unwrap_or(0) == s.incarnation
+            && self.world.is_running(&s.plan.from)
+    }
+
+    pub(super) fn check_sends(&mut self) {
+        let mut results = Vec::new();
+        for sent in &self.sent {
+            let Some(expect) = sent.plan.expect else {
+                continue;
+            };
+            let outcome = self.outcome_of(sent);
+            let (held, actual) = match (&sent.result, &outcome) {
+                (Err(e), _) => (expect == SendExpect::Refused, format!("refused: {e}")),
+                (Ok(_), None) => (false, "no outcome".to_owned()),
+                (Ok(_), Some(Ok(response))) => {
+                    let kind_ok = match (expect, response) {
+                        (SendExpect::Success, InstanceMessageResponse::Success { .. }) => true,
+                        (SendExpect::Protocol, InstanceMessageResponse::Protocol { .. }) => true,
+                        (SendExpect::Error, InstanceMessageResponse::Error { code, .. }) => {
+                            sent.plan.code.is_none_or(|c| c == *code)
+                        }
+                        _ => false,
+                    };
+                    let code = match response {
+                        InstanceMessageResponse::Error { code, .. } => format!(" {code}"),
+                        _ => String::new(),
+                    };
+                    (kind_ok, format!("{}{code} response", response.kind()))
+                }
+                (Ok(_), Some(Err(failure))) => {
+                    (expect == SendExpect::Failed, format!("failed: {failure}"))
+                }
+            };
+            results.push(CheckResult {
+                at: render_duration(sent.at),
+                line: sent.line,
+                check: format!(
+                    "send from {} to {} ends {expect}{}",
+                    sent.plan.from,
+                    sent.plan.to,
+                    sent.plan.code.map(|c| format!(" {c}")).unwrap_or_default()
+                ),
+                failure: (!held).then_some(actual),
+            });
+        }
+        self.checks.extend(results);
+    }
+
+    pub(super) fn never_violations(&self) -> Vec<Violation> {
+        let mut out = Vec::new();
+        for never in &self.plan.never {
+            let (node, peer_name) = never.pair();
+            let Ok(peer) = self.world.peer_id(peer_name) else {
+                continue;
+            };
+            let hit = self.world.trace().iter().find(|e| {
+                e.node == *node
+                    && match (&e.record, never) {
+                        (
+                            Record::Event(Event::Handshake { peer: p, state, .. }),
+                            Never::Handshake { state: s, .. },
+                        ) => *p == peer && StateSpec::from(*state) == *s,
+                        (Record::Event(Event::Request { peer: p, .. }), Never::Request { .. }) => {
+                            *p == peer
+                        }
+                        (Record::Event(Event::Broadcast { from, .. }), Never::Broadcast { .. }) => {
+                            *from == peer
+                        }
+                        _ => false,
+                    }
+            });
+            if let Some(entry) = hit {
+                out.push(Violation {
+                    rule: Rule::Never,
+                    detail: render(entry, self.world.names()),
+                });
+            }
+        }
+        out
+    }
+
+    pub(super) fn finish(mut self) -> Outcome {
+        let accepted: Vec<(String, SendId)> = self
+            .sent
+            .iter()
+            .filter(|s| self.still_owned(s))
+            .filter_map(|s| s.result.as_ref().ok().map(|id| (s.plan.from.clone(), *id)))
+            .collect();
+        let mut violations = self.never_violations();
+        violations.extend(invariants::check(
+            self.world.trace(),
+            self.world.names(),
+            &self.configs,
+            &accepted,
+            self.world.elapsed(),
+            self.world.timing_slack(),
+        ));
+        let mut nodes = BTreeMap::new();
+        for name in self.world.node_names() {
+            nodes.insert(name.clone(), self.final_node(&name));
+        }
+        let passed = violations.is_empty() && self.checks.iter().all(|c| c.failure.is_none());
+        Outcome {
+            scenario: self.plan.name.clone(),
+            about: self.plan.about.clone(),
+            seed: self.world.seed(),
+            passed,
+            checks: std::mem::take(&mut self.checks),
+            violations,
+            trace: self
+                .world
+                .trace()
+                .iter()
+                .map(|e| TraceLine::of(e, self.world.names()))
+                .collect(),
+            nodes,
+            wire: self.world.wire(),
+        }
+    }
+
+    pub(super) fn final_node(&mut self, name: &str) -> FinalNode {
+        let not_running = FinalNode {
+            running: false,
+            verified: Vec::new(),
+            peers: BTreeMap::new(),
+            bans: BTreeMap::new(),
+            counters: Default::default(),
+        };
+        if !self.world.is_running(name) {
+            return not_running;
+        }
+        let Ok(state) = self.world.state(name) else {
+            return not_running;
+        };
+        let names = self.world.names();
+        FinalNode {
+            running: true,
+            verified: state.verified_peers().iter().map(|p| names.of(p)).collect(),
+            peers: state
+                .peers
+                .iter()
+                .map(|(peer, p)| {
+                    let mut text = format!("{:?}", p.handshake).to_lowercase();
+                    if let Some(f) = &p.failure {
+                        text.push_str(&format!(" ({})", FailureReason::from(f)));
+                    }
+                    text.push_str(&format!(", {} connection(s)", p.connections));
+                    (names.of(peer), text)
+                })
+                .collect(),
+            bans: state
+                .bans
+                .iter()
+                .map(|(peer, ban)| (names.of(peer), ban.reason.clone()))
+                .collect(),
+            counters: state.counters,
+        }
+    }
+}

@@ -1,0 +1,249 @@
+//! Runs a [`Plan`] on a network of nodes: creates the nodes, applies each step
+//! at its time, evaluates expectations ([`evaluate`]), then checks every
+//! send's outcome, the `never` patterns and the global invariants, and
+//! gathers final states ([`finish`]). The same [`Runner`] drives the
+//! simulator and real sockets; [`run`] picks one by [`Mode`].
+
+mod evaluate;
+mod finish;
+
+use std::{collections::BTreeMap, time::Duration};
+
+use super::{
+    outcome::{CheckResult, Outcome},
+    plan::{Action, Plan, SendPlan},
+    real::RealNetwork,
+};
+use crate::{
+    protocol::{handshake, InstanceMessageRequest, Misbehaviour, NodeConfig, SendError, SendId},
+    sim::{
+        determinism::DEFAULT_EPOCH, simulate, trace::render_duration, world::node_keys, Network,
+        SimError, WorldConfig,
+    },
+};
+
+/// Time the run continues after the last step when `end` is not given.
+pub const DEFAULT_TAIL: Duration = Duration::from_secs(5);
+/// Longest the run waits past its end for pending sends to finish.
+const SEND_GRACE: Duration = Duration::from_secs(180);
+
+/// Where a scenario runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// In the deterministic simulator.
+    Simulated,
+    /// On 127.0.0.1 in real time (`--real`): node identities still derive
+    /// from the seed, timing does not.
+    Real,
+}
+
+/// Runs `plan` with `seed` (the plan's own, or another for a sweep) in `mode`.
+/// A plan with a step only the simulator can carry out is refused in
+/// [`Mode::Real`] with [`SimError::NeedsSimulator`] before anything starts.
+pub fn run(plan: &Plan, seed: u64, mode: Mode) -> Result<Outcome, SimError> {
+    match mode {
+        Mode::Simulated => {
+            let plan = plan.clone();
+            let config = WorldConfig {
+                seed,
+                latency: plan.latency,
+                ..WorldConfig::default()
+            };
+            simulate(config, move |world| Runner::new(&plan, world).run())?
+        }
+        Mode::Real => {
+            if let Some(step) = super::real::sim_only_step(plan) {
+                return Err(SimError::NeedsSimulator(step));
+            }
+            let mut network = RealNetwork::new(seed)?;
+            Runner::new(plan, &mut network).run()
+        }
+    }
+}
+
+/// The end of a plan's run: its `end`, or [`DEFAULT_TAIL`] after the last step.
+pub fn end_of(plan: &Plan) -> Duration {
+    let last = plan.steps.last().map_or(Duration::ZERO, |s| s.at);
+    plan.end.unwrap_or(last + DEFAULT_TAIL)
+}
+
+/// A send the runner issued, with what the node answered.
+struct SentMessage {
+    line: u64,
+    at: Duration,
+    plan: SendPlan,
+    result: Result<SendId, SendError>,
+    /// How often the sender had crashed before: a restarted node's send ids
+    /// start again, so an outcome counts only within the same incarnation.
+    incarnation: u32,
+}
+
+/// Applies one plan to one network and gathers the outcome.
+pub(crate) struct Runner<'a, W: Network> {
+    plan: &'a Plan,
+    world: &'a mut W,
+    checks: Vec<CheckResult>,
+    sent: Vec<SentMessage>,
+    incarnations: BTreeMap<String, u32>,
+    configs: BTreeMap<String, NodeConfig>,
+}
+
+impl<'a, W: Network> Runner<'a, W> {
+    pub(crate) fn new(plan: &'a Plan, world: &'a mut W) -> Self {
+        Self {
+            plan,
+            world,
+            checks: Vec::new(),
+            sent: Vec::new(),
+            incarnations: BTreeMap::new(),
+            configs: BTreeMap::new(),
+        }
+    }
+
+    pub(crate) fn run(mut self) -> Result<Outcome, SimError> {
+        self.create_nodes()?;
+        for step in &self.plan.steps {
+            self.world.run_until(step.at)?;
+            self.apply(step.line, &step.action)?;
+        }
+        self.world.run_until(end_of(self.plan))?;
+        let grace_end = self.world.elapsed() + SEND_GRACE;
+        while self.pending_sends() > 0 && self.world.elapsed() < grace_end {
+            self.world.run_for(Duration::from_millis(100))?;
+        }
+        self.check_sends();
+        Ok(self.finish())
+    }
+
+    fn create_nodes(&mut self) -> Result<(), SimError> {
+        let seed = self.world.seed();
+        for node in &self.plan.nodes {
+            let mut config = node.config.clone();
+            if let Some((from, to)) = &node.replays {
+                // What `from` sent `to` at time zero, as if captured off the wire.
+                let from_keys = node_keys(seed, from);
+                let to_keys = node_keys(seed, to);
+                let now_ms = DEFAULT_EPOCH.as_millis() as u64;
+                let captured = handshake::sign(
+                    &from_keys.instance,
+                    &from_keys.peer_id(),
+                    &to_keys.peer_id(),
+                    now_ms,
+                    &node.config.protocol_version,
+                );
+                config.misbehaviour = Misbehaviour::Replay(captured);
+            }
+            if let Some(allowed) = &node.allow {
+                config.allow_list = Some(
+                    allowed
+                        .iter()
+                        .map(|name| node_keys(seed, name).instance_public())
+                        .collect(),
+                );
+            }
+            self.configs.insert(node.name.clone(), config.clone());
+            self.world.add_node(&node.name, config)?;
+        }
+        if self.plan.loss > 0.0 {
+            self.world.simulator()?.set_global_loss(self.plan.loss);
+        }
+        self.world.start()
+    }
+
+    fn apply(&mut self, line: u64, action: &Action) -> Result<(), SimError> {
+        let w = &mut *self.world;
+        let note_failure = |w: &mut W, node: &str, what: &str, error: &dyn std::fmt::Display| {
+            w.note(node, format!("{what} not done: {error}"));
+        };
+        match action {
+            Action::Dial { from, to } => {
+                if let Err(e) = w.dial(from, to)? {
+                    note_failure(w, from, "dial", &e);
+                }
+            }
+            Action::Disconnect { node, peer } => w.disconnect(node, peer)?,
+            Action::Send(send) => {
+                for _ in 0..send.repeat {
+                    self.send_once(line, send)?;
+                }
+            }
+            Action::Subscribe { nodes, topic } => {
+                for node in nodes {
+                    if let Err(e) = w.subscribe(node, topic)? {
+                        note_failure(w, node, "subscribe", &e);
+                    }
+                }
+            }
+            Action::Broadcast {
+                from,
+                topic,
+                data,
+                repeat,
+            } => {
+                for _ in 0..*repeat {
+                    if let Err(e) = w.broadcast(from, topic, data.clone())? {
+                        note_failure(w, from, "broadcast", &e);
+                    }
+                }
+            }
+            Action::Ban {
+                node,
+                peer,
+                duration,
+            } => w.ban(node, peer, *duration)?,
+            Action::Unban { node, peer } => w.unban(node, peer)?,
+            Action::Partition { a, b } => w.simulator()?.partition(a, b)?,
+            Action::Repair { a, b } => w.simulator()?.repair(a, b)?,
+            Action::Hold { a, b } => w.simulator()?.hold(a, b)?,
+            Action::Release { a, b } => w.simulator()?.release(a, b)?,
+            Action::Crash { node } => {
+                w.simulator()?.crash(node)?;
+                *self.incarnations.entry(node.clone()).or_default() += 1;
+            }
+            Action::Restart { node } => w.simulator()?.restart(node)?,
+            Action::Clock { node, offset_ms } => {
+                w.simulator()?.set_clock_offset(node, *offset_ms)?
+            }
+            Action::Latency { a, b, min, max } => w.simulator()?.set_latency(a, b, *min, *max)?,
+            Action::Loss { a, b, rate } => w.simulator()?.set_loss(a, b, *rate)?,
+            Action::Expect(checks) => {
+                for check in checks {
+                    let failure = self.evaluate(check)?;
+                    self.checks.push(CheckResult {
+                        at: render_duration(self.world.elapsed()),
+                        line,
+                        check: check.to_string(),
+                        failure,
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn send_once(&mut self, line: u64, send: &SendPlan) -> Result<(), SimError> {
+        let request = InstanceMessageRequest {
+            protocol: send.protocol.clone(),
+            payload: send.payload.clone(),
+            metadata: send.metadata.clone(),
+        };
+        let result = self.world.send(&send.from, &send.to, request)?;
+        if let Err(e) = &result {
+            let reason = match e {
+                SendError::NotVerified(_) => format!("{} is not verified", send.to),
+                other => other.to_string(),
+            };
+            self.world
+                .note(&send.from, format!("send to {} refused: {reason}", send.to));
+        }
+        let incarnation = self.incarnations.get(&send.from).copied().unwrap_or(0);
+        self.sent.push(SentMessage {
+            line,
+            at: self.world.elapsed(),
+            plan: send.clone(),
+            result,
+            incarnation,
+        });
+        Ok(())
+    }
+}
