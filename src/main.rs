@@ -41,13 +41,19 @@ enum Command {
     ///
     /// Prints one line per scenario and a closing `N passed, N failed` line,
     /// and writes junit.xml, summary.md (with a sequence diagram of each
-    /// failing run) and results.json to --report-dir.
+    /// failing run) and results.json to --report-dir. Each simulated run of
+    /// a file's own seed is also compared with its snapshot,
+    /// `snapshots/NAME.snap` beside the file (insta's format): a missing or
+    /// changed one fails with a diff and leaves `NAME.snap.new` for review
+    /// (`cargo insta review`, or --accept); with CI set nothing is written.
     /// Exits 0 when all pass, 1 when a scenario fails, 2 when a file is not a
     /// valid scenario (its error names file:line:column) or a path is unreadable.
     ///
     /// Example: simnet conformance scenarios/
     ///
     /// Example: simnet conformance --real   # the same scenarios over 127.0.0.1
+    ///
+    /// Example: simnet conformance their/scenarios --accept   # write new snapshots
     Conformance {
         /// Scenario files or directories of `*.yaml` files.
         #[arg(default_value = "scenarios")]
@@ -69,6 +75,15 @@ enum Command {
         /// simulator; scenarios with simulator-only steps are skipped.
         #[arg(long)]
         real: bool,
+        /// Write each missing or changed snapshot (`snapshots/NAME.snap`
+        /// beside its scenario) instead of failing. Never writes when the
+        /// CI environment variable is set.
+        #[arg(long, conflicts_with = "no_snapshots")]
+        accept: bool,
+        /// Check only each scenario's expectations and invariants, not its
+        /// snapshot.
+        #[arg(long)]
+        no_snapshots: bool,
     },
     /// Run one scenario over a range of seeds and group the failures.
     ///
@@ -272,13 +287,19 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             seeds,
             shard,
             real,
+            accept,
+            no_snapshots,
         } => conformance(
             &paths,
             jobs,
             &report_dir,
             seeds,
             shard,
-            if real { Mode::Real } else { Mode::Simulated },
+            simnet::scenario::suite::Options {
+                mode: if real { Mode::Real } else { Mode::Simulated },
+                snapshots: (!no_snapshots)
+                    .then(|| simnet::scenario::snapshot::Update::from_environment(accept)),
+            },
         ),
         Command::Sweep { file, seeds, jobs } => sweep(&file, seeds, jobs, quiet),
         Command::Run {

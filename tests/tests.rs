@@ -7,4 +7,5 @@ mod loopback;
 mod planted_bugs;
 mod scenarios;
 mod sim;
+mod snapshots;
 mod util;

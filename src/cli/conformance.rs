@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use simnet::scenario::suite::{self, FileResult, Mode};
+use simnet::scenario::suite::{self, FileResult, Options};
 
 use super::{default_jobs, EXIT_FAIL, EXIT_PASS, EXIT_USAGE};
 
@@ -13,7 +13,7 @@ pub(crate) fn conformance(
     report_dir: &Path,
     seeds: u64,
     shard: Option<(usize, usize)>,
-    mode: Mode,
+    options: Options,
 ) -> anyhow::Result<u8> {
     let mut files = match suite::discover(paths) {
         Ok(files) => files,
@@ -26,19 +26,27 @@ pub(crate) fn conformance(
         files = suite::shard(&files, k, n);
         println!("shard {k}/{n}: {} scenario file(s)", files.len());
     }
-    let entries = suite::run_all(&files, seeds, default_jobs(jobs), mode, &|| {});
+    let entries = suite::run_all(&files, seeds, default_jobs(jobs), options, &|| {});
     let (mut passed, mut failed, mut invalid, mut skipped) = (0, 0, 0, 0);
     for entry in &entries {
         match &entry.result {
-            FileResult::Ran(outcome) if outcome.passed => {
+            FileResult::Ran(outcome) if entry.passed() => {
                 passed += 1;
                 println!("pass   {} (seed {})", outcome.scenario, outcome.seed);
+                if let Some(accepted) = entry.snapshot.as_ref().filter(|c| !c.is_match()) {
+                    println!("         {accepted}");
+                }
             }
             FileResult::Ran(outcome) => {
                 failed += 1;
                 println!("FAIL   {} (seed {})", outcome.scenario, outcome.seed);
                 for failure in outcome.failures() {
                     println!("         {failure}");
+                }
+                if let Some(snapshot) = entry.snapshot.as_ref().filter(|c| !c.passed()) {
+                    for line in snapshot.to_string().lines() {
+                        println!("         {line}");
+                    }
                 }
                 let replay = entry.replay();
                 if replay.is_exact() {

@@ -117,16 +117,26 @@ fn result_of(entry: &SuiteEntry) -> ScenarioResult {
     };
     match &entry.result {
         FileResult::Ran(outcome) => ScenarioResult {
-            replay: (!outcome.passed).then(|| entry.replay()),
+            replay: (!entry.passed()).then(|| entry.replay()),
             name: outcome.scenario.clone(),
             about: outcome.about.clone(),
             seed: Some(outcome.seed),
-            status: if outcome.passed {
+            status: if entry.passed() {
                 Status::Passed
             } else {
                 Status::Failed
             },
-            failures: outcome.failures(),
+            failures: outcome
+                .failures()
+                .into_iter()
+                .chain(
+                    entry
+                        .snapshot
+                        .iter()
+                        .filter(|c| !c.passed())
+                        .map(ToString::to_string),
+                )
+                .collect(),
             trace: outcome.trace.clone(),
             ..unrun(Status::Passed, String::new())
         },

@@ -17,6 +17,7 @@ pub mod real;
 pub mod replay;
 pub mod run;
 pub mod shrink;
+pub mod snapshot;
 pub mod suite;
 pub mod time;
 pub mod violation;

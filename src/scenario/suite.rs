@@ -7,7 +7,14 @@ use std::{
 };
 
 pub use super::run::Mode;
-use super::{load_file, replay::Replay, run, violation::mask_numbers, LoadError, Outcome};
+use super::{
+    load_file,
+    replay::Replay,
+    run,
+    snapshot::{self, Comparison, Update},
+    violation::mask_numbers,
+    LoadError, Outcome,
+};
 use crate::sim::SimError;
 
 /// What happened to one scenario file.
@@ -34,6 +41,18 @@ pub struct SuiteEntry {
     pub mode: Mode,
     /// The seed it ran with, once its file loaded.
     pub seed: Option<u64>,
+    /// How the outcome compared with its snapshot, when snapshots were
+    /// checked (simulated runs of the file's own seed).
+    pub snapshot: Option<Comparison>,
+}
+
+impl SuiteEntry {
+    /// Whether the file conformed: it ran, passed, and matched its snapshot
+    /// (when one was checked).
+    pub fn passed(&self) -> bool {
+        matches!(&self.result, FileResult::Ran(outcome) if outcome.passed)
+            && self.snapshot.as_ref().is_none_or(Comparison::passed)
+    }
 }
 
 impl SuiteEntry {
@@ -96,13 +115,26 @@ pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, SuiteError> {
     Ok(files)
 }
 
-/// Loads one file and runs it with its own seed plus `seed_offset`.
-pub fn run_file(path: &Path, seed_offset: u64, mode: Mode) -> SuiteEntry {
+/// What a suite run checks besides each file's own expectations.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Options {
+    /// Where the files run.
+    pub mode: Mode,
+    /// Snapshots: `None` to skip them, else what to write on a mismatch.
+    /// Only simulated runs of a file's own seed have a snapshot.
+    pub snapshots: Option<Update>,
+}
+
+/// Loads one file, runs it with its own seed plus `seed_offset`, and compares
+/// the outcome with its snapshot as `options` say.
+pub fn run_file(path: &Path, seed_offset: u64, options: Options) -> SuiteEntry {
+    let mode = options.mode;
     let mut entry = SuiteEntry {
         path: path.to_owned(),
         result: FileResult::Skipped(String::new()),
         mode,
         seed: None,
+        snapshot: None,
     };
     let plan = match load_file(path) {
         Err(error) => {
@@ -114,7 +146,15 @@ pub fn run_file(path: &Path, seed_offset: u64, mode: Mode) -> SuiteEntry {
     let seed = plan.seed.wrapping_add(seed_offset);
     entry.seed = Some(seed);
     entry.result = match run(&plan, seed, mode) {
-        Ok(outcome) => FileResult::Ran(Box::new(outcome)),
+        Ok(outcome) => {
+            let update = options
+                .snapshots
+                .filter(|_| mode == Mode::Simulated && seed_offset == 0);
+            if let Some(update) = update {
+                entry.snapshot = Some(snapshot::compare(&outcome, path, update));
+            }
+            FileResult::Ran(Box::new(outcome))
+        }
         Err(SimError::NeedsSimulator(step)) => {
             FileResult::Skipped(format!("{step} needs the simulator"))
         }
@@ -170,7 +210,7 @@ pub fn run_all(
     files: &[PathBuf],
     seeds: u64,
     jobs: usize,
-    mode: Mode,
+    options: Options,
     done: &(dyn Fn() + Sync),
 ) -> Vec<SuiteEntry> {
     let items: Vec<(PathBuf, u64)> = files
@@ -180,7 +220,7 @@ pub fn run_all(
     run_parallel(
         &items,
         jobs,
-        &|(path, offset)| run_file(path, *offset, mode),
+        &|(path, offset)| run_file(path, *offset, options),
         done,
     )
 }

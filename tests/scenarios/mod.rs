@@ -1,6 +1,6 @@
 //! Every scenario in `scenarios/` runs in the simulator, must pass its
 //! expectations and the global invariants, and must match its reviewed
-//! snapshot (`tests/scenarios/snapshots/`).
+//! snapshot (`scenarios/snapshots/`, the files `simnet conformance` checks).
 
 mod malformed;
 mod real;
@@ -12,8 +12,9 @@ use simnet::scenario::{load_file, run, Mode};
 
 #[test]
 fn every_scenario_passes_and_matches_its_snapshot() {
-    insta::glob!("../../scenarios", "*.yaml", |path: &Path| {
-        let plan = load_file(path).unwrap_or_else(|e| panic!("{e}"));
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for path in simnet::scenario::suite::discover(&[root.join("scenarios")]).expect("scenarios/") {
+        let plan = load_file(&path).unwrap_or_else(|e| panic!("{e}"));
         let outcome = run(&plan, plan.seed, Mode::Simulated)
             .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         assert!(
@@ -28,13 +29,17 @@ fn every_scenario_passes_and_matches_its_snapshot() {
                 .collect::<Vec<_>>()
                 .join("\n")
         );
+        // The same files `simnet conformance` compares with (`scenarios/snapshots/`).
         insta::with_settings!({
+            snapshot_path => root.join("scenarios/snapshots"),
+            prepend_module_to_snapshot => false,
+            input_file => &path,
             description => format!("{} (seed {})", plan.about, plan.seed),
             omit_expression => true,
         }, {
-            insta::assert_yaml_snapshot!(outcome);
+            insta::assert_yaml_snapshot!(plan.name.as_str(), outcome);
         });
-    });
+    }
 }
 
 #[test]
@@ -60,22 +65,18 @@ fn every_scenario_file_name_matches_its_name() {
 #[test]
 fn every_snapshot_belongs_to_a_scenario() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let snapshots = root.join("tests/scenarios/snapshots");
-    for entry in std::fs::read_dir(snapshots).expect("snapshots/") {
+    for entry in std::fs::read_dir(root.join("scenarios/snapshots")).expect("snapshots/") {
         let name = entry
             .expect("entry")
             .file_name()
             .to_string_lossy()
             .into_owned();
-        let Some(scenario) = name
-            .strip_prefix("tests__scenarios__every_scenario_passes_and_matches_its_snapshot@")
-            .and_then(|rest| rest.strip_suffix(".snap"))
-        else {
-            panic!("unexpected file in snapshots/: {name}");
+        let Some(scenario) = name.strip_suffix(".snap") else {
+            panic!("unexpected file in scenarios/snapshots/: {name}");
         };
         assert!(
-            root.join("scenarios").join(scenario).exists(),
-            "orphaned snapshot {name}: delete it, or restore scenarios/{scenario}"
+            root.join("scenarios").join(format!("{scenario}.yaml")).exists(),
+            "orphaned snapshot {name}: delete it, or restore scenarios/{scenario}.yaml"
         );
     }
 }

@@ -108,7 +108,11 @@ fn each_seed_of_a_real_run_is_its_own() {
         "name: quick\nabout: Two nodes verify each other.\nseed: 40\nnodes: { a: {}, b: {} }\nsteps:\n  - at: 0s\n    dial: { from: a, to: b }\n  - at: 500ms\n    expect: { verified: [[a, b]] }\nend: 600ms\n",
     )
     .expect("write the scenario");
-    let entries = simnet::scenario::suite::run_all(&[file], 3, 3, Mode::Real, &|| {});
+    let options = simnet::scenario::suite::Options {
+        mode: Mode::Real,
+        snapshots: None,
+    };
+    let entries = simnet::scenario::suite::run_all(&[file], 3, 3, options, &|| {});
     let seeds: Vec<Option<u64>> = entries.iter().map(|e| e.seed).collect();
     assert_eq!(seeds, [Some(40), Some(41), Some(42)]);
     for entry in &entries {
