@@ -415,3 +415,47 @@ fn bench_report_writes_the_expected_markdown_and_chart_from_criterion_results() 
         text(&out.stderr)
     );
 }
+
+#[test]
+fn simulate_accepts_a_compound_duration_as_scenario_files_do() {
+    let run = |duration: &str| {
+        simnet(&[
+            "simulate",
+            "--nodes",
+            "2",
+            "--quiet-network",
+            "--duration",
+            duration,
+        ])
+    };
+    let compound = run("1m30s");
+    assert_eq!(
+        compound.status.code(),
+        Some(0),
+        "{}",
+        text(&compound.stderr)
+    );
+    let seconds = run("90s");
+    assert_eq!(
+        text(&compound.stdout),
+        text(&seconds.stdout),
+        "1m30s is 90s"
+    );
+}
+
+#[test]
+fn a_bad_duration_is_refused_with_exit_2_saying_why() {
+    for (args, why) in [
+        (&["simulate", "--duration", "5h"][..], "unknown unit `h`"),
+        (&["simulate", "--duration", "90"], "has no unit"),
+        (&["fuzz", "--duration=-1s"], "negative"),
+    ] {
+        let out = simnet(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(
+            text(&out.stderr).contains(why),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
+    }
+}

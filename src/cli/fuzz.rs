@@ -2,10 +2,9 @@
 
 use std::{path::PathBuf, time::Duration};
 
-use super::{
-    args::{parse_duration, parse_target},
-    progress, EXIT_FAIL, EXIT_PASS,
-};
+use simnet::scenario::time::parse_duration;
+
+use super::{args::parse_target, progress, EXIT_FAIL, EXIT_PASS};
 use crate::Global;
 
 /// Fuzz what peers and files can send: the wire decoders, the frame

@@ -3,13 +3,16 @@
 
 use std::time::{Duration, Instant};
 
-use simnet::sim::{
-    simulate,
-    workload::{self, Workload},
-    Network, WorldConfig,
+use simnet::{
+    scenario::time::parse_duration,
+    sim::{
+        simulate,
+        workload::{self, Workload},
+        Network, WorldConfig,
+    },
 };
 
-use super::{args::parse_duration, EXIT_PASS};
+use super::EXIT_PASS;
 use crate::Global;
 
 /// Run the standard workload in the deterministic simulator and print what
