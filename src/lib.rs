@@ -12,9 +12,7 @@
 //! - [`report`]: JUnit, Markdown and JSON reports of a conformance run.
 //! - [`fuzz`]: a bounded fuzzer of the decoders, the handshake verifier and
 //!   the scenario loader (`simnet fuzz`).
-//! - [`demo`]: a built-in run of real nodes over 127.0.0.1 (`simnet demo`).
 
-pub mod demo;
 pub mod fuzz;
 pub mod protocol;
 pub mod report;

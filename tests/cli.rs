@@ -277,3 +277,185 @@ fn sweep_finds_failing_seeds_and_its_replay_fails_the_same_way() {
         "and fails the same way every time"
     );
 }
+
+/// Writes one criterion result the way criterion lays it out:
+/// `GROUP/FUNCTION[/PARAMETER]/new/{benchmark,estimates}.json`.
+fn write_criterion_result(
+    dir: &Path,
+    (group, function, parameter): (&str, &str, Option<&str>),
+    median_ns: f64,
+    throughput: &str,
+) {
+    let id = match parameter {
+        Some(parameter) => format!("{group}/{function}/{parameter}"),
+        None => format!("{group}/{function}"),
+    };
+    let value = parameter.map_or("null".to_owned(), |p| format!("{p:?}"));
+    for kind in ["new", "base"] {
+        let at = dir.join(&id).join(kind);
+        std::fs::create_dir_all(&at).unwrap();
+        std::fs::write(
+            at.join("benchmark.json"),
+            format!(
+                r#"{{"group_id":"{group}","function_id":"{function}","value_str":{value},"throughput":{throughput},"full_id":"{id}","directory_name":"{id}","title":"{id}"}}"#
+            ),
+        )
+        .unwrap();
+        // `base/` holds the previous run, which the report must not read.
+        let median = if kind == "new" { median_ns } else { 1.0 };
+        std::fs::write(
+            at.join("estimates.json"),
+            format!(
+                r#"{{"median":{{"confidence_interval":{{"confidence_level":0.95,"lower_bound":1.0,"upper_bound":2.0}},"point_estimate":{median},"standard_error":2.0}}}}"#
+            ),
+        )
+        .unwrap();
+    }
+}
+
+#[test]
+fn bench_report_writes_the_expected_markdown_and_chart_from_criterion_results() {
+    let dir = scratch("bench-report");
+    let criterion = dir.join("criterion");
+    let kib64 = r#"{"Bytes":65536}"#;
+    let mib1 = r#"{"Bytes":1048576}"#;
+    let one = r#"{"Elements":1}"#;
+    for (id, median_ns, throughput) in [
+        (
+            ("direct", "simnet", Some("64B-1")),
+            61_000.0,
+            r#"{"Bytes":64}"#,
+        ),
+        (
+            ("direct", "bare_rr", Some("64B-1")),
+            52_000.0,
+            r#"{"Bytes":64}"#,
+        ),
+        (
+            ("direct", "tcp_echo", Some("64B-1")),
+            9_500.0,
+            r#"{"Bytes":64}"#,
+        ),
+        (
+            ("direct", "simnet", Some("64B-32")),
+            410_000.0,
+            r#"{"Bytes":2048}"#,
+        ),
+        (
+            ("direct", "bare_rr", Some("64B-32")),
+            395_000.0,
+            r#"{"Bytes":2048}"#,
+        ),
+        (("direct", "simnet", Some("64KiB-1")), 384_489.5, kib64),
+        (("direct", "bare_rr", Some("64KiB-1")), 371_000.0, kib64),
+        (("direct", "simnet", Some("1MiB-1")), 4_200_000.0, mib1),
+        (("direct", "bare_rr", Some("1MiB-1")), 3_500_000.0, mib1),
+        (("handshake", "simnet", None), 1_300_000.0, one),
+        (("handshake", "bare", None), 1_000_000.0, one),
+        (
+            ("handshake", "simnet", Some("16")),
+            9_100_000.0,
+            r#"{"Elements":16}"#,
+        ),
+        (
+            ("handshake", "bare", Some("16")),
+            5_000_000.0,
+            r#"{"Elements":16}"#,
+        ),
+        (
+            ("broadcast", "simnet", Some("2")),
+            2_500_000_000.0,
+            r#"{"Elements":40}"#,
+        ),
+        (("simulate", "simnet", Some("3-nodes")), 850.0, "null"),
+    ] {
+        write_criterion_result(&criterion, id, median_ns, throughput);
+    }
+    let out_dir = dir.join("out");
+    let out = simnet(&[
+        "bench-report",
+        "--criterion-dir",
+        criterion.to_str().unwrap(),
+        "--out",
+        out_dir.to_str().unwrap(),
+    ]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{}", text(&out.stderr));
+    assert!(
+        stdout.contains("MISSED direct 1MiB-1: throughput ≥ 0.9× bare_rr: 0.83×"),
+        "{stdout}"
+    );
+
+    let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/bench-report");
+    // The line naming the date and this machine's CPU differs between runs.
+    let without_machine = |text: String| -> Vec<String> {
+        text.lines()
+            .filter(|l| !l.starts_with("Measured "))
+            .map(str::to_owned)
+            .collect()
+    };
+    for file in ["bench.md", "bench-throughput.svg"] {
+        let written = std::fs::read_to_string(out_dir.join(file)).unwrap();
+        let expected = std::fs::read_to_string(golden.join(file)).unwrap();
+        assert_eq!(
+            without_machine(written),
+            without_machine(expected),
+            "{file} differs from tests/bench-report/{file}; if that is intended, copy {} over it",
+            out_dir.join(file).display()
+        );
+    }
+
+    let empty = dir.join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    let out = simnet(&["bench-report", "--criterion-dir", empty.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("no criterion results under"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn simulate_accepts_a_compound_duration_as_scenario_files_do() {
+    let run = |duration: &str| {
+        simnet(&[
+            "simulate",
+            "--nodes",
+            "2",
+            "--quiet-network",
+            "--duration",
+            duration,
+        ])
+    };
+    let compound = run("1m30s");
+    assert_eq!(
+        compound.status.code(),
+        Some(0),
+        "{}",
+        text(&compound.stderr)
+    );
+    let seconds = run("90s");
+    assert_eq!(
+        text(&compound.stdout),
+        text(&seconds.stdout),
+        "1m30s is 90s"
+    );
+}
+
+#[test]
+fn a_bad_duration_is_refused_with_exit_2_saying_why() {
+    for (args, why) in [
+        (&["simulate", "--duration", "5h"][..], "unknown unit `h`"),
+        (&["simulate", "--duration", "90"], "has no unit"),
+        (&["fuzz", "--duration=-1s"], "negative"),
+    ] {
+        let out = simnet(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(
+            text(&out.stderr).contains(why),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
+    }
+}

@@ -74,7 +74,10 @@ fn new_scenarios_fail_until_accepted_then_pass_and_a_changed_outcome_fails_with_
     assert_eq!(code, 1, "{out}");
     for name in ["first", "second"] {
         assert!(
-            out.contains(&format!("no snapshot {}", snapshots.join(format!("{name}.snap")).display())),
+            out.contains(&format!(
+                "no snapshot {}",
+                snapshots.join(format!("{name}.snap")).display()
+            )),
             "{out}"
         );
     }
@@ -99,7 +102,10 @@ fn new_scenarios_fail_until_accepted_then_pass_and_a_changed_outcome_fails_with_
     assert!(snapshots.join("second.snap").exists());
     let written = std::fs::read_to_string(snapshots.join("first.snap")).expect("snapshot");
     assert!(written.starts_with("---\n"), "insta's header: {written}");
-    assert!(written.contains("description: \"Two nodes verify each other. (seed 4)\""), "{written}");
+    assert!(
+        written.contains("description: \"Two nodes verify each other. (seed 4)\""),
+        "{written}"
+    );
     assert!(written.contains("\nscenario: first\n"), "{written}");
     for file in ["first.snap.new", "second.snap.new"] {
         std::fs::remove_file(snapshots.join(file)).expect("remove the pending file");
@@ -116,7 +122,11 @@ fn new_scenarios_fail_until_accepted_then_pass_and_a_changed_outcome_fails_with_
     assert!(out.contains("outcome differs from snapshot"), "{out}");
     assert!(out.contains("-  - at: 2.002s"), "{out}");
     assert!(out.contains("+  - at: 3.002s"), "{out}");
-    assert_eq!(files_in(&snapshots), ["first.snap", "second.snap"], "CI wrote nothing");
+    assert_eq!(
+        files_in(&snapshots),
+        ["first.snap", "second.snap"],
+        "CI wrote nothing"
+    );
 
     let (code, out) = conformance(&dir, true, &["--no-snapshots"]);
     assert_eq!(code, 0, "expectations alone still hold: {out}");

@@ -1,6 +1,6 @@
 //! Value parsers for command-line arguments: each says what it expected.
-
-use std::time::Duration;
+//! Durations use [`simnet::scenario::time::parse_duration`], so the command
+//! line accepts exactly what scenario files do.
 
 use simnet::scenario::suite;
 
@@ -32,31 +32,4 @@ pub(crate) fn parse_seed_range(text: &str) -> Result<std::ops::Range<u64>, Strin
         return Err(format!("the range `{text}` is empty"));
     }
     Ok(a..b)
-}
-
-/// Parses `40s`, `1500ms`, `2m`.
-pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
-    let text = text.trim();
-    let (number, unit) = text
-        .find(|c: char| !c.is_ascii_digit())
-        .map(|i| text.split_at(i))
-        .ok_or_else(|| format!("{text:?} needs a unit: ms, s or m"))?;
-    let value: u64 = number
-        .parse()
-        .map_err(|_| format!("{text:?} does not start with a whole number"))?;
-    let duration = match unit {
-        "ms" => Duration::from_millis(value),
-        "s" => Duration::from_secs(value),
-        "m" => Duration::from_secs(value.saturating_mul(60)),
-        other => {
-            return Err(format!(
-                "unknown unit {other:?} in {text:?}: use ms, s or m"
-            ))
-        }
-    };
-    const DAY: Duration = Duration::from_secs(24 * 3600);
-    if duration > DAY {
-        return Err(format!("{text:?} is longer than the limit of one day"));
-    }
-    Ok(duration)
 }

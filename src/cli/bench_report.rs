@@ -1,31 +1,55 @@
 //! `simnet bench-report`: criterion's results as reports/bench.md and a chart.
 
-use std::path::Path;
+use std::path::PathBuf;
 
 use simnet::report::bench::{write_bench_report, BenchReportError};
 
 use super::{EXIT_PASS, EXIT_USAGE};
+use crate::Global;
 
-/// Writes the benchmark report; returns the exit code.
-pub(crate) fn bench_report(criterion_dir: &Path, out: &Path) -> anyhow::Result<u8> {
-    match write_bench_report(criterion_dir, out, &today()) {
-        Ok(targets) => {
-            for target in targets {
+/// Turn criterion's benchmark results into reports/bench.md (medians,
+/// ratios to the baselines measured beside them, whether the targets
+/// hold) and reports/bench-throughput.svg.
+///
+/// Run the benchmarks first. Exits 0 when the report is written (whether
+/// or not every target held), 2 when there are no results.
+///
+/// Example: cargo bench --bench real_sockets --bench simulation && simnet bench-report
+#[derive(clap::Args, Debug)]
+pub(crate) struct BenchReportArgs {
+    /// Where criterion wrote its results.
+    #[arg(long, default_value = "target/criterion")]
+    criterion_dir: PathBuf,
+    /// Where to write bench.md and bench-throughput.svg.
+    #[arg(long, default_value = "reports")]
+    out: PathBuf,
+}
+
+impl BenchReportArgs {
+    /// Writes the benchmark report and prints each target; returns the exit code.
+    pub(crate) fn exec(self, _global: &Global) -> anyhow::Result<u8> {
+        match write_bench_report(&self.criterion_dir, &self.out, &today()) {
+            Ok(targets) => {
+                for target in targets {
+                    println!(
+                        "{} {}: {:.2}×",
+                        if target.met { "held  " } else { "MISSED" },
+                        target.text,
+                        target.measured
+                    );
+                }
                 println!(
-                    "{} {}: {:.2}×",
-                    if target.met { "held  " } else { "MISSED" },
-                    target.text,
-                    target.measured
+                    "wrote {}/bench.md and bench-throughput.svg",
+                    self.out.display()
                 );
+                Ok(EXIT_PASS)
             }
-            println!("wrote {}/bench.md and bench-throughput.svg", out.display());
-            Ok(EXIT_PASS)
+            Err(error @ BenchReportError::Empty(_)) => {
+                eprintln!("error: {error}");
+                Ok(EXIT_USAGE)
+            }
+            Err(error) => Err(error.into()),
         }
-        Err(error @ BenchReportError::Empty(_)) => {
-            eprintln!("error: {error}");
-            Ok(EXIT_USAGE)
-        }
-        Err(error) => Err(error.into()),
     }
 }
 

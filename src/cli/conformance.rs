@@ -1,20 +1,91 @@
 //! `simnet conformance`: every scenario, reports, exit code.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use simnet::scenario::suite::{self, FileResult, Options};
+use simnet::scenario::{
+    snapshot::Update,
+    suite::{self, FileResult, Mode, Options},
+};
 
-use super::{default_jobs, EXIT_FAIL, EXIT_PASS, EXIT_USAGE};
+use super::{args::parse_shard_arg, default_jobs, EXIT_FAIL, EXIT_PASS, EXIT_USAGE};
+use crate::Global;
 
-/// Runs every scenario under `paths` and writes the reports; returns the exit code.
-pub(crate) fn conformance(
-    paths: &[PathBuf],
+/// Run every scenario in the simulator and report which conform.
+///
+/// Prints one line per scenario and a closing `N passed, N failed` line,
+/// and writes junit.xml, summary.md (with a sequence diagram of each
+/// failing run) and results.json to --report-dir. Each simulated run of
+/// a file's own seed is also compared with its snapshot,
+/// `snapshots/NAME.snap` beside the file (insta's format): a missing or
+/// changed one fails with a diff and leaves `NAME.snap.new` for review
+/// (`cargo insta review`, or --accept); with CI set nothing is written.
+/// Exits 0 when all pass, 1 when a scenario fails, 2 when a file is not a
+/// valid scenario (its error names file:line:column) or a path is unreadable.
+///
+/// Example: simnet conformance scenarios/
+///
+/// Example: simnet conformance --real   # the same scenarios over 127.0.0.1
+///
+/// Example: simnet conformance their/scenarios --accept   # write new snapshots
+#[derive(clap::Args, Debug)]
+pub(crate) struct ConformanceArgs {
+    /// Scenario files or directories of `*.yaml` files.
+    #[arg(default_value = "scenarios")]
+    paths: Vec<PathBuf>,
+    /// Scenarios run at once (default: the number of cores).
+    #[arg(long)]
     jobs: Option<usize>,
-    report_dir: &Path,
+    /// Where to write junit.xml, summary.md and results.json.
+    #[arg(long, default_value = "reports/latest")]
+    report_dir: PathBuf,
+    /// Run each scenario with this many seeds: its own, then the next ones.
+    #[arg(long, default_value_t = 1)]
     seeds: u64,
+    /// Run only slice K of N (1-based) of the sorted files, so N CI
+    /// machines together run each scenario exactly once.
+    #[arg(long, value_parser = parse_shard_arg)]
     shard: Option<(usize, usize)>,
-    options: Options,
-) -> anyhow::Result<u8> {
+    /// Run on real sockets (127.0.0.1) in real time instead of the
+    /// simulator; scenarios with simulator-only steps are skipped.
+    #[arg(long)]
+    real: bool,
+    /// Write each missing or changed snapshot (`snapshots/NAME.snap`
+    /// beside its scenario) instead of failing. Never writes when the
+    /// CI environment variable is set.
+    #[arg(long, conflicts_with = "no_snapshots")]
+    accept: bool,
+    /// Check only each scenario's expectations and invariants, not its
+    /// snapshot.
+    #[arg(long)]
+    no_snapshots: bool,
+}
+
+impl ConformanceArgs {
+    /// Runs every scenario under the paths and writes the reports; returns the exit code.
+    pub(crate) fn exec(self, _global: &Global) -> anyhow::Result<u8> {
+        let options = Options {
+            mode: if self.real {
+                Mode::Real
+            } else {
+                Mode::Simulated
+            },
+            snapshots: (!self.no_snapshots).then(|| Update::from_environment(self.accept)),
+        };
+        conformance(&self, options)
+    }
+}
+
+fn conformance(args: &ConformanceArgs, options: Options) -> anyhow::Result<u8> {
+    let ConformanceArgs {
+        ref paths,
+        jobs,
+        ref report_dir,
+        seeds,
+        shard,
+        real: _,
+        accept: _,
+        no_snapshots: _,
+    } = *args;
     let mut files = match suite::discover(paths) {
         Ok(files) => files,
         Err(error) => {

@@ -1,12 +1,16 @@
-//! The commands of the `simnet` binary, one file each, and what they share:
-//! exit codes, progress display and scenario loading.
+//! The commands of the `simnet` binary, one file each (its arguments as a
+//! `clap::Args` struct whose doc comment is its `--help`, and an `exec`
+//! method), and what they share: exit codes, value parsers, logging,
+//! progress display and scenario loading.
 
 pub(crate) mod args;
 pub(crate) mod bench_report;
 pub(crate) mod conformance;
+pub(crate) mod demo;
 pub(crate) mod fuzz;
 pub(crate) mod logging;
 pub(crate) mod run;
+pub(crate) mod schema;
 pub(crate) mod shrink;
 pub(crate) mod simulate;
 pub(crate) mod sweep;

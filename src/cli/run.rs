@@ -1,6 +1,6 @@
 //! `simnet run`: one scenario, its checks, trace and diagram.
 
-use std::path::Path;
+use std::path::PathBuf;
 
 use simnet::{
     scenario::{run, Mode, Outcome},
@@ -8,35 +8,64 @@ use simnet::{
 };
 
 use super::{load_or_report, EXIT_FAIL, EXIT_PASS, EXIT_USAGE};
+use crate::Global;
 
-/// Runs one scenario and prints its checks; returns the exit code.
-pub(crate) fn run_one(
-    file: &Path,
+/// Run one scenario and print its checks, invariant violations and,
+/// with --trace, every event.
+///
+/// Exits 0 when it passes, 1 when it fails, 2 when the file is invalid.
+///
+/// Example: simnet run scenarios/simultaneous-dial.yaml --seed 9 --trace --mermaid
+///
+/// Example: simnet run scenarios/handshake-basic.yaml --real
+#[derive(clap::Args, Debug)]
+pub(crate) struct RunArgs {
+    /// The scenario file.
+    file: PathBuf,
+    /// Run with this seed instead of the file's.
+    #[arg(long)]
     seed: Option<u64>,
+    /// Print the whole trace.
+    #[arg(long)]
     trace: bool,
+    /// Print the run as a mermaid sequence diagram.
+    #[arg(long)]
     mermaid: bool,
+    /// Run on real sockets (127.0.0.1) in real time instead of the
+    /// simulator. Steps only a simulator can do (faults, crashes, clock
+    /// offsets: scenarios/README.md marks them) are refused, exit 2.
+    #[arg(long)]
     real: bool,
-) -> anyhow::Result<u8> {
-    let Some(plan) = load_or_report(file) else {
-        return Ok(EXIT_USAGE);
-    };
-    let seed = seed.unwrap_or(plan.seed);
-    let mode = if real { Mode::Real } else { Mode::Simulated };
-    let outcome = match run(&plan, seed, mode) {
-        Err(error @ SimError::NeedsSimulator(_)) => {
-            eprintln!("error: {}: {error}", file.display());
+}
+
+impl RunArgs {
+    /// Runs the scenario and prints its checks; returns the exit code.
+    pub(crate) fn exec(self, _global: &Global) -> anyhow::Result<u8> {
+        let Some(plan) = load_or_report(&self.file) else {
             return Ok(EXIT_USAGE);
+        };
+        let seed = self.seed.unwrap_or(plan.seed);
+        let mode = if self.real {
+            Mode::Real
+        } else {
+            Mode::Simulated
+        };
+        let outcome = match run(&plan, seed, mode) {
+            Err(error @ SimError::NeedsSimulator(_)) => {
+                eprintln!("error: {}: {error}", self.file.display());
+                return Ok(EXIT_USAGE);
+            }
+            other => other?,
+        };
+        print_outcome(&outcome, self.trace);
+        if self.mermaid {
+            println!(
+                "```mermaid\n{}```",
+                simnet::report::markdown::sequence_diagram(&outcome.trace)
+            );
         }
-        other => other?,
-    };
-    print_outcome(&outcome, trace);
-    if mermaid {
-        println!(
-            "```mermaid\n{}```",
-            simnet::report::markdown::sequence_diagram(&outcome.trace)
-        );
+        Ok(if outcome.passed { EXIT_PASS } else { EXIT_FAIL })
     }
-    Ok(if outcome.passed { EXIT_PASS } else { EXIT_FAIL })
 }
 
 fn print_outcome(outcome: &Outcome, trace: bool) {

@@ -93,8 +93,7 @@ impl Comparison {
 
 impl fmt::Display for Comparison {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let wrote = |f: &mut fmt::Formatter<'_>, path: &Path, wrote: &Option<PathBuf>| match wrote
-        {
+        let wrote = |f: &mut fmt::Formatter<'_>, path: &Path, wrote: &Option<PathBuf>| match wrote {
             Some(w) if w == path => write!(f, " (accepted: wrote {})", w.display()),
             Some(w) => write!(
                 f,
@@ -140,7 +139,10 @@ pub fn path_of(scenario: &Path) -> PathBuf {
 
 /// The snapshot body of `outcome`: what `assert_yaml_snapshot!` writes.
 pub fn body(outcome: &Outcome) -> String {
-    insta::_macro_support::serialize_value(outcome, insta::_macro_support::SerializationFormat::Yaml)
+    insta::_macro_support::serialize_value(
+        outcome,
+        insta::_macro_support::SerializationFormat::Yaml,
+    )
 }
 
 /// The whole `.snap` file for `outcome` of `scenario`: insta's header (what

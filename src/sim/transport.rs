@@ -8,6 +8,7 @@
 
 use std::{
     collections::VecDeque,
+    hash::Hasher,
     io,
     net::{IpAddr, SocketAddr},
     pin::Pin,
@@ -15,6 +16,7 @@ use std::{
     task::{Context, Poll},
 };
 
+use fnv::FnvHasher;
 use futures::{future::BoxFuture, AsyncRead, AsyncWrite, FutureExt};
 use libp2p::{
     core::transport::{DialOpts, ListenerId, Transport, TransportError, TransportEvent},
@@ -36,7 +38,7 @@ pub struct WireStats {
 impl Default for WireStats {
     fn default() -> Self {
         Self {
-            digest: 0xcbf2_9ce4_8422_2325,
+            digest: FnvHasher::default().finish(),
             bytes: 0,
         }
     }
@@ -44,10 +46,9 @@ impl Default for WireStats {
 
 impl WireStats {
     fn absorb(&mut self, bytes: &[u8]) {
-        for byte in bytes {
-            self.digest ^= u64::from(*byte);
-            self.digest = self.digest.wrapping_mul(0x0100_0000_01b3);
-        }
+        let mut hasher = FnvHasher::with_key(self.digest);
+        hasher.write(bytes);
+        self.digest = hasher.finish();
         self.bytes += bytes.len() as u64;
     }
 }

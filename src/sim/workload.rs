@@ -3,7 +3,9 @@
 //! per virtual second. `simnet simulate`, the determinism tests and the
 //! simulation benchmarks all run it, so their figures describe the same thing.
 
-use std::time::Duration;
+use std::{hash::Hasher, time::Duration};
+
+use fnv::FnvHasher;
 
 use super::{
     network::Network,
@@ -107,17 +109,15 @@ pub fn run(world: &mut World, workload: Workload) -> Result<Summary, SimError> {
 /// Counts and digests of what `world` recorded.
 pub fn summarize(world: &World) -> Summary {
     let lines = world.trace_lines();
-    let mut digest = 0xcbf2_9ce4_8422_2325u64;
+    let mut digest = FnvHasher::default();
     for line in &lines {
-        for byte in line.bytes().chain(std::iter::once(b'\n')) {
-            digest ^= u64::from(byte);
-            digest = digest.wrapping_mul(0x0100_0000_01b3);
-        }
+        digest.write(line.as_bytes());
+        digest.write(b"\n");
     }
     let count = |pred: fn(&TraceEntry) -> bool| world.trace().iter().filter(|e| pred(e)).count();
     Summary {
         events: lines.len(),
-        trace_digest: digest,
+        trace_digest: digest.finish(),
         wire: world.wire(),
         verified: count(|e| {
             matches!(

@@ -75,7 +75,9 @@ fn every_snapshot_belongs_to_a_scenario() {
             panic!("unexpected file in scenarios/snapshots/: {name}");
         };
         assert!(
-            root.join("scenarios").join(format!("{scenario}.yaml")).exists(),
+            root.join("scenarios")
+                .join(format!("{scenario}.yaml"))
+                .exists(),
             "orphaned snapshot {name}: delete it, or restore scenarios/{scenario}.yaml"
         );
     }

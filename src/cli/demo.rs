@@ -1,33 +1,65 @@
-//! A built-in demonstration over 127.0.0.1: three honest nodes verify each
-//! other, exchange each kind of direct response, broadcast, and refuse a peer
-//! with a forged handshake. Until the scenario runner exists it is what
-//! `simnet demo` runs; every step is a check that can fail.
+//! `simnet demo`: three honest nodes on 127.0.0.1 verify each other, exchange
+//! each kind of direct response, broadcast, and refuse a peer with a forged
+//! handshake; every step is a check that can fail. It needs no scenario file,
+//! so it is the quickest look at the protocol on real sockets;
+//! `simnet run FILE --real` runs scenario files over 127.0.0.1 the same way.
 
 use std::time::Duration;
 
 use libp2p::{Multiaddr, PeerId};
-use tokio::time::{timeout_at, Instant};
-
-use crate::protocol::{
+use simnet::protocol::{
     transport, Event, HandshakeFailure, HandshakeState, InstanceMessageRequest,
     InstanceMessageResponse, Misbehaviour, Node, NodeConfig, NodeHandle, NodeKeys,
 };
+use tokio::time::{timeout_at, Instant};
+
+use super::{EXIT_FAIL, EXIT_PASS};
+use crate::Global;
+
+/// Run three real nodes on 127.0.0.1 through handshake, direct messages,
+/// broadcast and a forged-handshake rejection; print each check.
+///
+/// Exits 0 when every check passes, 1 when one fails, 2 when the nodes
+/// cannot start.
+///
+/// Example: simnet demo
+#[derive(clap::Args, Debug)]
+pub(crate) struct DemoArgs {}
+
+impl DemoArgs {
+    /// Runs the demo and prints each check; returns the exit code.
+    pub(crate) fn exec(self, _global: &Global) -> anyhow::Result<u8> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()?;
+        let checks = runtime.block_on(run())?;
+        let failed = checks.iter().filter(|c| c.failure.is_some()).count();
+        for check in &checks {
+            match &check.failure {
+                None => println!("pass  {}", check.name),
+                Some(why) => println!("FAIL  {}: {why}", check.name),
+            }
+        }
+        println!("{} passed, {} failed", checks.len() - failed, failed);
+        Ok(if failed == 0 { EXIT_PASS } else { EXIT_FAIL })
+    }
+}
 
 /// Longest the demo waits for any one event.
 const STEP_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// One check of the demo and whether it held.
 #[derive(Debug, Clone)]
-pub struct Check {
+struct Check {
     /// What was checked.
-    pub name: String,
+    name: String,
     /// `None` if it held, otherwise what went wrong.
-    pub failure: Option<String>,
+    failure: Option<String>,
 }
 
 /// Why the demo could not run at all.
 #[derive(Debug, thiserror::Error)]
-pub enum DemoError {
+enum DemoError {
     /// A node could not be built or started.
     #[error("could not start a node: {0}")]
     Start(String),
@@ -105,7 +137,7 @@ fn check(checks: &mut Vec<Check>, name: &str, result: Result<(), String>) {
 }
 
 /// Runs the demo and returns every check in order.
-pub async fn run() -> Result<Vec<Check>, DemoError> {
+async fn run() -> Result<Vec<Check>, DemoError> {
     let mut checks = Vec::new();
     let mut nodes = Vec::new();
     for _ in 0..3 {
