@@ -7,6 +7,9 @@
 //! with size limits) → [`handshake`] (signing, verification, the per-peer state
 //! machine) and [`peers`] (bans, limits) → [`gate`] and [`behaviour`] (libp2p
 //! behaviours) → [`node`] (the event loop) driven through [`control`].
+//! The node's state is kept in owned types that make no swarm calls:
+//! `handshakes` (every session of a node), `inbound` (requests held for the
+//! application) and [`sends`]; `describe` words failures stably.
 
 pub mod behaviour;
 pub mod bounds;
@@ -14,9 +17,12 @@ pub mod codec;
 pub mod codes;
 pub mod config;
 pub mod control;
+mod describe;
 pub mod event;
 pub mod gate;
 pub mod handshake;
+mod handshakes;
+mod inbound;
 pub mod keys;
 pub mod misbehaviour;
 pub mod node;
