@@ -10,6 +10,7 @@
 //! The node's state is kept in owned types that make no swarm calls:
 //! `handshakes` (every session of a node), `inbound` (requests held for the
 //! application) and [`sends`]; `describe` words failures stably.
+//! [`loopback`] starts a node on real TCP at 127.0.0.1.
 
 pub mod behaviour;
 pub mod bounds;
@@ -24,6 +25,7 @@ pub mod handshake;
 mod handshakes;
 mod inbound;
 pub mod keys;
+pub mod loopback;
 pub mod misbehaviour;
 pub mod node;
 pub mod peers;
