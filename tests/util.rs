@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use libp2p::{multiaddr::Protocol, Multiaddr, PeerId};
-use simnet::protocol::{transport, Event, HandshakeState, Node, NodeConfig, NodeHandle, NodeKeys};
+use simnet::protocol::{loopback, Event, HandshakeState, NodeConfig, NodeHandle, NodeKeys};
 
 /// Longest a loopback test waits for any one expected event (wall time).
 pub const EVENT_WAIT: Duration = Duration::from_secs(15);
@@ -25,33 +25,21 @@ impl LoopbackNode {
     /// As [`Self::start`], with given keys.
     pub async fn start_with_keys(config: NodeConfig, keys: NodeKeys) -> Self {
         init_logging();
-        let transport = transport::tcp(&keys.identity).expect("transport");
-        let (node, handle) = Node::new(config, keys.clone(), transport).expect("node");
-        tokio::spawn(node.run());
-        let mut node = LoopbackNode {
-            handle,
-            address: Multiaddr::empty(),
-            keys,
-            seen: Vec::new(),
-        };
-        node.handle
-            .listen("/ip4/127.0.0.1/tcp/0".parse().expect("addr"))
+        let (handle, address) = loopback::spawn(config, keys.clone())
             .await
-            .expect("listen");
-        let listening = node
-            .wait_for("a listen address", |e| matches!(e, Event::Listening { .. }))
-            .await;
-        let Event::Listening { address } = listening else {
-            unreachable!()
-        };
+            .expect("a loopback node");
         assert!(
             address
                 .iter()
                 .any(|p| p == Protocol::Ip4([127, 0, 0, 1].into())),
             "loopback only: {address}"
         );
-        node.address = address;
-        node
+        LoopbackNode {
+            handle,
+            address,
+            keys,
+            seen: Vec::new(),
+        }
     }
 
     pub fn peer_id(&self) -> PeerId {

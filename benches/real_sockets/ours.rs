@@ -4,8 +4,8 @@ use std::time::Duration;
 
 use libp2p::{Multiaddr, PeerId};
 use simnet::protocol::{
-    transport, Event, HandshakeState, InstanceMessageRequest, Node, NodeConfig, NodeHandle,
-    NodeKeys, Responder, SendId,
+    loopback, Event, HandshakeState, InstanceMessageRequest, NodeConfig, NodeHandle, NodeKeys,
+    Responder, SendId,
 };
 
 use super::WAIT;
@@ -29,24 +29,14 @@ pub async fn start() -> Peer {
         },
         ..NodeConfig::default()
     };
-    let keys = NodeKeys::generate();
-    let transport = transport::tcp(&keys.identity).expect("transport");
-    let (node, handle) = Node::new(config, keys, transport).expect("node");
-    tokio::spawn(node.run());
-    let mut peer = Peer {
+    let (handle, address) = loopback::spawn(config, NodeKeys::generate())
+        .await
+        .expect("a loopback node");
+    Peer {
         id: handle.peer_id(),
         handle,
-        address: Multiaddr::empty(),
-    };
-    peer.handle
-        .listen("/ip4/127.0.0.1/tcp/0".parse().expect("address"))
-        .await
-        .expect("listen");
-    if let Event::Listening { address } = peer.wait(|e| matches!(e, Event::Listening { .. })).await
-    {
-        peer.address = address;
+        address,
     }
-    peer
 }
 
 impl Peer {

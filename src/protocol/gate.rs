@@ -22,15 +22,14 @@ use libp2p::{
 };
 use tokio::time::Instant;
 
-use super::peers::{Direction, PeerBook};
+use super::peers::{Ban, Direction, PeerBook};
 
 /// Most addresses remembered per peer.
 const MAX_ADDRESSES_PER_PEER: usize = 8;
 
 /// Connection admission by bans and limits.
 pub struct Gate {
-    /// The peer manager's state; the node updates bans through it.
-    pub book: PeerBook,
+    book: PeerBook,
     addresses: BTreeMap<PeerId, Vec<Multiaddr>>,
 }
 
@@ -57,6 +56,50 @@ impl Gate {
     /// Whether any address of `peer` is known.
     pub fn knows_address(&self, peer: &PeerId) -> bool {
         self.addresses.get(peer).is_some_and(|a| !a.is_empty())
+    }
+
+    /// Bans `peer` until `until` (for good if `None`).
+    pub(crate) fn ban(&mut self, peer: PeerId, reason: String, until: Option<Instant>) {
+        self.book.ban(peer, reason, until);
+    }
+
+    /// Lifts the ban on `peer`; returns whether there was one.
+    pub(crate) fn unban(&mut self, peer: &PeerId) -> bool {
+        self.book.unban(peer)
+    }
+
+    /// Counts a ban-worthy handshake failure of `peer`; returns the ban it
+    /// caused, if the count reached the threshold.
+    pub(crate) fn record_failure(&mut self, peer: PeerId, now: Instant) -> Option<Ban> {
+        self.book.record_failure(peer, now)
+    }
+
+    /// Removes and returns the peers whose bans have lapsed by `now`.
+    pub(crate) fn take_expired_bans(&mut self, now: Instant) -> Vec<PeerId> {
+        self.book.take_expired(now)
+    }
+
+    /// The earliest moment a ban lapses.
+    pub(crate) fn next_ban_expiry(&self) -> Option<Instant> {
+        self.book.next_expiry()
+    }
+
+    /// Bans in force at `now`, by peer.
+    pub(crate) fn active_bans(&self, now: Instant) -> impl Iterator<Item = (&PeerId, &Ban)> {
+        self.book
+            .bans()
+            .filter(move |(peer, _)| self.book.ban_of(peer, now).is_some())
+    }
+
+    /// Open connections with `peer`.
+    pub(crate) fn connections_with(&self, peer: &PeerId) -> u32 {
+        self.book.connections_with(peer)
+    }
+
+    /// Tells the gate how many peers' handshakes are pending, for the limit on
+    /// pending handshakes.
+    pub(crate) fn set_pending_handshakes(&mut self, count: u32) {
+        self.book.set_pending_handshakes(count);
     }
 
     fn admit(&self, peer: PeerId, direction: Direction) -> Result<(), ConnectionDenied> {

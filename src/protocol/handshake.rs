@@ -24,6 +24,10 @@
 //! arrived, or our response to its request was sent), whichever path gets there
 //! first. Later completions of the other path change nothing, so each side
 //! verifies each peer exactly once.
+//!
+//! One file on purpose: the session's transitions are defined by what
+//! verification proves, and the tests at the end (over a third of the file)
+//! drive signing, verification and sessions together.
 
 use std::{collections::HashSet, time::Duration};
 

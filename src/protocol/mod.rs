@@ -7,6 +7,10 @@
 //! with size limits) → [`handshake`] (signing, verification, the per-peer state
 //! machine) and [`peers`] (bans, limits) → [`gate`] and [`behaviour`] (libp2p
 //! behaviours) → [`node`] (the event loop) driven through [`control`].
+//! The node's state is kept in owned types that make no swarm calls:
+//! `handshakes` (every session of a node), `inbound` (requests held for the
+//! application) and [`sends`]; `describe` words failures stably.
+//! [`loopback`] starts a node on real TCP at 127.0.0.1.
 
 pub mod behaviour;
 pub mod bounds;
@@ -14,10 +18,14 @@ pub mod codec;
 pub mod codes;
 pub mod config;
 pub mod control;
+mod describe;
 pub mod event;
 pub mod gate;
 pub mod handshake;
+mod handshakes;
+mod inbound;
 pub mod keys;
+pub mod loopback;
 pub mod misbehaviour;
 pub mod node;
 pub mod peers;

@@ -52,18 +52,20 @@ pub struct Sends {
     pending: BTreeMap<SendId, PendingSend>,
     by_request: HashMap<OutboundRequestId, SendId>,
     redials: BTreeMap<PeerId, Redial>,
+    next_id: u64,
 }
 
 impl Sends {
-    /// Registers a new send whose first attempt is `request_id`.
+    /// Registers a new send whose first attempt is `request_id`; returns its id.
     pub fn start(
         &mut self,
-        id: SendId,
         peer: PeerId,
         request: Arc<InstanceMessageRequest>,
         deadline: Instant,
         request_id: OutboundRequestId,
-    ) {
+    ) -> SendId {
+        let id = SendId(self.next_id);
+        self.next_id += 1;
         self.pending.insert(
             id,
             PendingSend {
@@ -76,6 +78,7 @@ impl Sends {
             },
         );
         self.by_request.insert(request_id, id);
+        id
     }
 
     /// Records another attempt of a waiting send.

@@ -1,0 +1,231 @@
+//! The node's side of direct messages: starting sends, answering requests
+//! from peers (or handing them to the application), and turning each send's
+//! attempts into exactly one outcome.
+
+use std::sync::Arc;
+
+use libp2p::{
+    request_response::{self, OutboundFailure, OutboundRequestId, ResponseChannel},
+    PeerId,
+};
+use tokio::time::Instant;
+
+use super::Node;
+use crate::protocol::{
+    bounds::Overload,
+    codec::FrameError,
+    codes,
+    config::Responder,
+    describe::{describe_failure, io_frame_error},
+    event::{Event, SendError, SendFailure, SendId},
+    misbehaviour::Misbehaviour,
+    wire::{InstanceMessageRequest, InstanceMessageResponse, Wire},
+};
+
+impl Node {
+    pub(super) fn start_send(
+        &mut self,
+        peer: PeerId,
+        request: InstanceMessageRequest,
+    ) -> Result<SendId, SendError> {
+        let skip_check = self.config.misbehaviour == Misbehaviour::SkipHandshake;
+        if !skip_check && !self.handshakes.is_verified(&peer) {
+            return Err(SendError::NotVerified(peer));
+        }
+        let size = request.encoded_len();
+        let enforce_limit = self.config.misbehaviour != Misbehaviour::IgnoreSizeLimit;
+        if enforce_limit && size > self.config.max_message_size as usize {
+            return Err(SendError::TooLarge {
+                size,
+                max: self.config.max_message_size,
+            });
+        }
+        let request = Arc::new(request);
+        let request_id = self
+            .swarm
+            .behaviour_mut()
+            .instance
+            .send_request(&peer, request.clone());
+        let deadline = Instant::now() + self.config.send_deadline;
+        Ok(self.sends.start(peer, request, deadline, request_id))
+    }
+
+    pub(super) fn on_instance_event(
+        &mut self,
+        event: request_response::Event<Arc<InstanceMessageRequest>, InstanceMessageResponse>,
+    ) {
+        match event {
+            request_response::Event::Message { peer, message, .. } => match message {
+                request_response::Message::Request {
+                    request, channel, ..
+                } => self.on_instance_request(peer, request, channel),
+                request_response::Message::Response {
+                    request_id,
+                    response,
+                } => {
+                    if let Some((id, send)) = self.sends.complete(&request_id) {
+                        self.emit(Event::SendOutcome {
+                            id,
+                            peer: send.peer,
+                            result: Ok(response),
+                        });
+                    }
+                }
+            },
+            request_response::Event::OutboundFailure {
+                peer,
+                request_id,
+                error,
+                ..
+            } => self.on_send_failure(peer, request_id, error),
+            request_response::Event::InboundFailure { peer, error, .. } => {
+                if let Some(frame) = io_frame_error(&error) {
+                    self.malformed(peer, "instance", frame.to_string());
+                }
+            }
+            request_response::Event::ResponseSent { .. } => {}
+        }
+    }
+
+    fn on_instance_request(
+        &mut self,
+        peer: PeerId,
+        request: Arc<InstanceMessageRequest>,
+        channel: ResponseChannel<InstanceMessageResponse>,
+    ) {
+        if !self.handshakes.is_verified(&peer) {
+            self.counters.rejected_unverified += 1;
+            return self.reject_request(
+                peer,
+                channel,
+                codes::HANDSHAKE_REQUIRED,
+                "handshake required",
+            );
+        }
+        if let Some(overload) = self.inbound.overload(peer, Instant::now()) {
+            let message = match overload {
+                Overload::Rate => {
+                    self.counters.rate_limited += 1;
+                    "too many requests"
+                }
+                Overload::InFlight => {
+                    self.counters.in_flight_limited += 1;
+                    "too many requests in flight"
+                }
+            };
+            return self.reject_request(peer, channel, codes::RATE_LIMITED, message);
+        }
+        let request = Arc::unwrap_or_clone(request);
+        let automatic = match &self.config.responder {
+            // `Silent` is `Manual` with an application that never answers.
+            // Dropping the channel would fail the request at once; keep the
+            // sender waiting for its own timeout, like a hung application.
+            Responder::Manual | Responder::Silent => None,
+            Responder::Echo => Some(InstanceMessageResponse::Success {
+                data: Some(request.payload.clone()),
+            }),
+            Responder::Protocol => Some(InstanceMessageResponse::Protocol {
+                data: request.payload.clone(),
+            }),
+            Responder::Fixed(response) => Some(response.clone()),
+        };
+        let id = self.inbound.next_id();
+        self.counters.requests_delivered += 1;
+        match automatic {
+            Some(response) => self.answer(channel, response),
+            None => self.inbound.hold(id, peer, channel),
+        }
+        self.emit(Event::Request { peer, id, request });
+    }
+
+    /// Answers a request with an error before it reaches the application.
+    fn reject_request(
+        &mut self,
+        peer: PeerId,
+        channel: ResponseChannel<InstanceMessageResponse>,
+        code: u16,
+        message: &str,
+    ) {
+        let response = InstanceMessageResponse::Error {
+            code,
+            message: message.into(),
+        };
+        self.answer(channel, response);
+        self.emit(Event::RequestRejected { peer, code });
+    }
+
+    /// Sends `response` on `channel`. This fails only if the request already
+    /// timed out or its connection closed; the sender sees that failure.
+    pub(super) fn answer(
+        &mut self,
+        channel: ResponseChannel<InstanceMessageResponse>,
+        response: InstanceMessageResponse,
+    ) {
+        let _ = self
+            .swarm
+            .behaviour_mut()
+            .instance
+            .send_response(channel, response);
+    }
+
+    fn on_send_failure(
+        &mut self,
+        peer: PeerId,
+        request_id: OutboundRequestId,
+        error: OutboundFailure,
+    ) {
+        if !self.sends.owns(&request_id) {
+            return;
+        }
+        let terminal = match &error {
+            OutboundFailure::UnsupportedProtocols => Some(SendFailure::UnsupportedProtocol),
+            OutboundFailure::Io(e) => FrameError::find(e).map(|f| {
+                self.counters.malformed += 1;
+                SendFailure::MalformedResponse(f.to_string())
+            }),
+            OutboundFailure::Timeout => {
+                // No answer in time: the connection is suspect (a peer that
+                // stalled, a link that lost data). Close it, so the retry below
+                // runs over a fresh, re-verified connection.
+                let _ = self.swarm.disconnect_peer_id(peer);
+                None
+            }
+            OutboundFailure::ConnectionClosed | OutboundFailure::DialFailure => None,
+        };
+        if let Some(failure) = terminal {
+            if let Some((id, send)) = self.sends.complete(&request_id) {
+                self.send_failed(id, send.peer, failure);
+            }
+            return;
+        }
+        let Some((id, send)) = self
+            .sends
+            .interrupted(&request_id, describe_failure(&error))
+        else {
+            return;
+        };
+        let (attempts, deadline) = (send.attempts, send.deadline);
+        let now = Instant::now();
+        if now >= deadline {
+            if let Some(send) = self.sends.remove(id) {
+                let failure = SendFailure::DeadlineExceeded {
+                    attempts,
+                    last_error: send.last_error,
+                };
+                self.send_failed(id, peer, failure);
+            }
+            return;
+        }
+        self.emit(Event::SendRetrying {
+            id,
+            peer,
+            attempts,
+            error: describe_failure(&error),
+        });
+        // Never resend at once: the same failure repeating immediately would
+        // spin. After a backoff the peer is redialed if it is gone, or the send
+        // goes again if it is still (or again) verified.
+        self.sends
+            .schedule_redial(peer, now, self.config.redial_backoff);
+    }
+}

@@ -1,0 +1,253 @@
+//! The node's side of the handshake protocol: sending and answering
+//! handshake messages, and acting on the session transitions that
+//! `Handshakes` returns.
+
+use std::sync::Arc;
+
+use libp2p::{
+    request_response::{self, InboundRequestId, OutboundFailure, ResponseChannel},
+    PeerId,
+};
+use tokio::time::Instant;
+use tracing::debug;
+
+use super::Node;
+use crate::protocol::{
+    codec::FrameError,
+    codes,
+    describe::io_frame_error,
+    event::Event,
+    handshake::{HandshakeFailure, HandshakeState, Session},
+    handshakes::{rejection, Answer},
+    planted::{self, PlantedBug},
+    wire::{HandshakeRequest, HandshakeResponse},
+};
+
+impl Node {
+    pub(super) fn send_handshake_request(&mut self, peer: PeerId) {
+        if self.handshakes.never_handshakes() {
+            return;
+        }
+        let creds = self.handshakes.credentials_for(&peer);
+        let request_id = self
+            .swarm
+            .behaviour_mut()
+            .handshake
+            .send_request(&peer, Arc::new(creds));
+        self.handshakes.request_sent(request_id, peer);
+        self.transition(peer, |s| s.request_sent());
+    }
+
+    /// Applies a session transition and reports it.
+    pub(super) fn transition(
+        &mut self,
+        peer: PeerId,
+        step: impl FnOnce(&mut Session) -> Option<HandshakeState>,
+    ) {
+        let Some((state, failure)) = self.handshakes.step(peer, step) else {
+            return;
+        };
+        self.emit(Event::Handshake {
+            peer,
+            state,
+            failure: failure.clone(),
+        });
+        match (state, failure) {
+            (HandshakeState::Verified, _) => self.on_verified(peer),
+            (HandshakeState::Failed, Some(failure)) => self.on_failed(peer, failure),
+            _ => {}
+        }
+    }
+
+    pub(super) fn on_verified(&mut self, peer: PeerId) {
+        debug!(%peer, "verified");
+        self.sends.cancel_redial(&peer);
+        for (id, request) in self.sends.waiting_for(&peer) {
+            let request_id = self
+                .swarm
+                .behaviour_mut()
+                .instance
+                .send_request(&peer, request);
+            self.sends.retried(id, request_id);
+        }
+    }
+
+    /// Bookkeeping for a session that just entered `Failed`.
+    fn on_failed(&mut self, peer: PeerId, failure: HandshakeFailure) {
+        debug!(%peer, %failure, "handshake failed");
+        self.counters.handshake_failures += 1;
+        if !failure.counts_toward_ban() {
+            return;
+        }
+        let now = Instant::now();
+        if let Some(ban) = self.swarm.behaviour_mut().gate.record_failure(peer, now) {
+            let duration = ban.until.map(|u| u.saturating_duration_since(now));
+            self.ban_fallout(peer, ban.reason, duration);
+        }
+    }
+
+    /// Fails the session of `peer` (if still running) with `failure`.
+    fn after_failure(&mut self, peer: PeerId, failure: HandshakeFailure) {
+        self.transition(peer, |s| s.fail(failure));
+    }
+
+    fn fail_and_disconnect(&mut self, peer: PeerId, failure: HandshakeFailure) {
+        self.after_failure(peer, failure);
+        let _ = self.swarm.disconnect_peer_id(peer);
+    }
+
+    pub(super) fn on_handshake_event(
+        &mut self,
+        event: request_response::Event<Arc<HandshakeRequest>, HandshakeResponse>,
+    ) {
+        match event {
+            request_response::Event::Message { peer, message, .. } => match message {
+                request_response::Message::Request {
+                    request_id,
+                    request,
+                    channel,
+                } => self.on_handshake_request(peer, request_id, &request, channel),
+                request_response::Message::Response {
+                    request_id,
+                    response,
+                } => {
+                    self.handshakes.request_done(&request_id);
+                    self.on_handshake_response(peer, response);
+                }
+            },
+            request_response::Event::OutboundFailure {
+                peer,
+                request_id,
+                error,
+                ..
+            } => {
+                self.handshakes.request_done(&request_id);
+                self.on_handshake_outbound_failure(peer, error);
+            }
+            request_response::Event::InboundFailure {
+                peer,
+                request_id,
+                error,
+                ..
+            } => {
+                let answer = self.handshakes.answer_done(&request_id);
+                if let Some(frame) = io_frame_error(&error) {
+                    self.malformed(peer, "handshake", frame.to_string());
+                    self.fail_and_disconnect(peer, HandshakeFailure::Malformed(frame.to_string()));
+                } else if answer == Some(Answer::Rejected) {
+                    let _ = self.swarm.disconnect_peer_id(peer);
+                }
+            }
+            request_response::Event::ResponseSent {
+                peer, request_id, ..
+            } => match self.handshakes.answer_done(&request_id) {
+                Some(Answer::Accepted) => self.transition(peer, Session::response_sent),
+                // The rejected peer closes the connection when it reads the
+                // rejection; closing here could cut the rejection off. The
+                // grace timer set with the rejection closes it otherwise.
+                Some(Answer::Rejected) | None => {}
+            },
+        }
+    }
+
+    fn on_handshake_request(
+        &mut self,
+        peer: PeerId,
+        request_id: InboundRequestId,
+        request: &HandshakeRequest,
+        channel: ResponseChannel<HandshakeResponse>,
+    ) {
+        if self.handshakes.never_handshakes() {
+            // Hold the channel so the requester waits for its timeout.
+            self.handshakes.hold_unanswered(channel);
+            return;
+        }
+        if planted::active(PlantedBug::NoCrossedHandshake)
+            && self.handshakes.state_of(&peer) == Some(HandshakeState::OutboundPending)
+        {
+            let duplicate = HandshakeResponse::Rejected {
+                code: codes::BAD_HANDSHAKE,
+                message: "handshake already in progress".into(),
+            };
+            let _ = self
+                .swarm
+                .behaviour_mut()
+                .handshake
+                .send_response(channel, duplicate);
+            return;
+        }
+        let (response, answer) = match self.handshakes.judge_request(request, &peer) {
+            Ok(key) => {
+                self.transition(peer, |s| s.request_verified(key));
+                if self.handshakes.state_of(&peer) == Some(HandshakeState::Failed) {
+                    (rejection(&HandshakeFailure::KeyMismatch), Answer::Rejected)
+                } else {
+                    (
+                        HandshakeResponse::Accepted(self.handshakes.credentials_for(&peer)),
+                        Answer::Accepted,
+                    )
+                }
+            }
+            Err(failure) => {
+                let response = rejection(&failure);
+                self.after_failure(peer, failure);
+                (response, Answer::Rejected)
+            }
+        };
+        if answer == Answer::Rejected {
+            self.handshakes.close_after_grace(peer, Instant::now());
+        }
+        if self
+            .swarm
+            .behaviour_mut()
+            .handshake
+            .send_response(channel, response)
+            .is_ok()
+        {
+            self.handshakes.answer_sent(request_id, answer);
+        }
+    }
+
+    fn on_handshake_response(&mut self, peer: PeerId, response: HandshakeResponse) {
+        match response {
+            HandshakeResponse::Accepted(creds) => {
+                match self.handshakes.check_credentials(&creds, &peer) {
+                    Ok(key) => self.transition(peer, |s| s.response_verified(key)),
+                    Err(failure) => self.fail_and_disconnect(peer, failure),
+                }
+            }
+            HandshakeResponse::Rejected { code, message } => {
+                self.fail_and_disconnect(peer, HandshakeFailure::Rejected { code, message });
+            }
+        }
+    }
+
+    fn on_handshake_outbound_failure(&mut self, peer: PeerId, error: OutboundFailure) {
+        let failure = match &error {
+            // libp2p also reports a stream that could not even be opened (10 s)
+            // as a timeout; the session's own deadline decides when it failed.
+            OutboundFailure::Timeout => return self.retry_handshake_if_connected(peer),
+            OutboundFailure::UnsupportedProtocols => HandshakeFailure::UnsupportedProtocol,
+            OutboundFailure::Io(e) => match FrameError::find(e) {
+                Some(frame) => {
+                    let text = frame.to_string();
+                    self.malformed(peer, "handshake", text.clone());
+                    HandshakeFailure::Malformed(text)
+                }
+                None => return self.retry_handshake_if_connected(peer),
+            },
+            OutboundFailure::ConnectionClosed | OutboundFailure::DialFailure => {
+                return self.retry_handshake_if_connected(peer)
+            }
+        };
+        self.fail_and_disconnect(peer, failure);
+    }
+
+    /// Our request's connection closed but another connection to the peer
+    /// remains (a simultaneous dial): ask again on that one.
+    fn retry_handshake_if_connected(&mut self, peer: PeerId) {
+        if self.handshakes.is_pending(&peer) && self.swarm.is_connected(&peer) {
+            self.send_handshake_request(peer);
+        }
+    }
+}
