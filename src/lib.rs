@@ -7,6 +7,9 @@
 //! - [`protocol`]: the protocol itself (wire format, handshake, peer manager,
 //!   the libp2p behaviour and the [`protocol::Node`] that drives it). It knows
 //!   nothing of simulation.
+//! - [`net`]: what the simulator and real sockets share: the network a runner
+//!   drives, its faults, the trace, node identities, and real nodes on
+//!   127.0.0.1.
 //! - [`sim`]: the deterministic simulated network the same nodes run in.
 //! - [`scenario`]: YAML scenarios, their runner, expectations and invariants.
 //! - [`report`]: JUnit, Markdown and JSON reports of a conformance run.
@@ -14,6 +17,7 @@
 //!   the scenario loader (`simnet fuzz`).
 
 pub mod fuzz;
+pub mod net;
 pub mod protocol;
 pub mod report;
 pub mod scenario;

@@ -8,8 +8,9 @@ use std::time::Duration;
 
 use libp2p::{Multiaddr, PeerId};
 use simnet::protocol::{
-    transport, Event, HandshakeFailure, HandshakeState, InstanceMessageRequest,
-    InstanceMessageResponse, Misbehaviour, Node, NodeConfig, NodeHandle, NodeKeys,
+    loopback::{self, LoopbackError},
+    Event, HandshakeFailure, HandshakeState, InstanceMessageRequest, InstanceMessageResponse,
+    Misbehaviour, NodeConfig, NodeHandle, NodeKeys,
 };
 use tokio::time::{timeout_at, Instant};
 
@@ -57,40 +58,14 @@ struct Check {
     failure: Option<String>,
 }
 
-/// Why the demo could not run at all.
-#[derive(Debug, thiserror::Error)]
-enum DemoError {
-    /// A node could not be built or started.
-    #[error("could not start a node: {0}")]
-    Start(String),
-}
-
 struct DemoNode {
     handle: NodeHandle,
     address: Multiaddr,
 }
 
 impl DemoNode {
-    async fn start(config: NodeConfig) -> Result<Self, DemoError> {
-        let keys = NodeKeys::generate();
-        let transport =
-            transport::tcp(&keys.identity).map_err(|e| DemoError::Start(e.to_string()))?;
-        let (node, mut handle) =
-            Node::new(config, keys, transport).map_err(|e| DemoError::Start(e.to_string()))?;
-        tokio::spawn(node.run());
-        let loopback: Multiaddr = "/ip4/127.0.0.1/tcp/0"
-            .parse()
-            .map_err(|e: libp2p::multiaddr::Error| DemoError::Start(e.to_string()))?;
-        handle
-            .listen(loopback)
-            .await
-            .map_err(|e| DemoError::Start(e.to_string()))?;
-        let address = wait(&mut handle, |e| match e {
-            Event::Listening { address } => Some(address.clone()),
-            _ => None,
-        })
-        .await
-        .ok_or_else(|| DemoError::Start("no listen address".into()))?;
+    async fn start(config: NodeConfig) -> Result<Self, LoopbackError> {
+        let (handle, address) = loopback::spawn(config, NodeKeys::generate()).await?;
         Ok(Self { handle, address })
     }
 
@@ -137,7 +112,7 @@ fn check(checks: &mut Vec<Check>, name: &str, result: Result<(), String>) {
 }
 
 /// Runs the demo and returns every check in order.
-async fn run() -> Result<Vec<Check>, DemoError> {
+async fn run() -> Result<Vec<Check>, LoopbackError> {
     let mut checks = Vec::new();
     let mut nodes = Vec::new();
     for _ in 0..3 {

@@ -3,8 +3,8 @@
 use std::path::PathBuf;
 
 use simnet::{
+    net::NetworkError,
     scenario::{run, Mode, Outcome},
-    sim::SimError,
 };
 
 use super::{load_or_report, EXIT_FAIL, EXIT_PASS, EXIT_USAGE};
@@ -51,8 +51,11 @@ impl RunArgs {
             Mode::Simulated
         };
         let outcome = match run(&plan, seed, mode) {
-            Err(error @ SimError::NeedsSimulator(_)) => {
-                eprintln!("error: {}: {error}", self.file.display());
+            Err(error @ NetworkError::NeedsSimulator(_)) => {
+                eprintln!(
+                    "error: {}: {error}; run it without --real",
+                    self.file.display()
+                );
                 return Ok(EXIT_USAGE);
             }
             other => other?,

@@ -4,11 +4,12 @@
 use std::time::{Duration, Instant};
 
 use simnet::{
+    net::{Network, NetworkError},
     scenario::time::parse_duration,
     sim::{
         simulate,
         workload::{self, Workload},
-        Network, WorldConfig,
+        WorldConfig,
     },
 };
 
@@ -56,7 +57,7 @@ impl SimulateArgs {
         };
         let (summary, lines) = simulate(config, move |world| {
             let summary = workload::run(world, workload)?;
-            Ok::<_, simnet::sim::SimError>((summary, world.trace_lines()))
+            Ok::<_, NetworkError>((summary, world.trace_lines()))
         })??;
         let wall = started.elapsed();
         if self.trace {

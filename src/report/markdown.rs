@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 
 use super::{Report, Status};
-use crate::sim::trace::TraceLine;
+use crate::net::trace::TraceLine;
 
 /// Trace lines drawn per failing run (the rest is in `results.json`).
 const DIAGRAM_LINES: usize = 80;

@@ -11,11 +11,11 @@ use std::{io, path::Path};
 use serde::Serialize;
 
 use crate::{
+    net::trace::TraceLine,
     scenario::{
         replay::Replay,
         suite::{FileResult, SuiteEntry},
     },
-    sim::trace::TraceLine,
 };
 
 /// How one scenario ended.

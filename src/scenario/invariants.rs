@@ -18,12 +18,12 @@ use std::{
 use libp2p::PeerId;
 
 use crate::{
-    protocol::{peers::Direction, Event, HandshakeState, NodeConfig, SendId},
-    scenario::violation::{Rule, Violation},
-    sim::{
+    net::{
         trace::{render, Names},
         Record, TraceEntry,
     },
+    protocol::{peers::Direction, Event, HandshakeState, NodeConfig, SendId},
+    scenario::violation::{Rule, Violation},
 };
 
 #[derive(Default)]
@@ -45,7 +45,7 @@ struct NodeView {
 /// `accepted` lists sends accepted per node (in its current incarnation) that
 /// must have ended by `end`. `slack` is how late past its timeout a handshake
 /// may be recorded as finished (real-time runs need more than the
-/// simulator's 1 ms ticks: [`crate::sim::network::SIMULATED_TIMING_SLACK`]).
+/// simulator's 1 ms ticks: [`crate::sim::SIMULATED_TIMING_SLACK`]).
 pub fn check(
     trace: &[TraceEntry],
     names: &Names,
@@ -203,7 +203,7 @@ mod tests {
     use super::*;
     use crate::{
         protocol::{InstanceMessageRequest, InstanceMessageResponse},
-        sim::network::SIMULATED_TIMING_SLACK,
+        sim::SIMULATED_TIMING_SLACK,
     };
 
     fn peer() -> PeerId {

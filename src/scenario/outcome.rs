@@ -8,8 +8,8 @@ use serde::Serialize;
 
 use super::violation::Violation;
 use crate::{
+    net::{trace::TraceLine, WireStats},
     protocol::control::Counters,
-    sim::{trace::TraceLine, WireStats},
 };
 
 /// One expectation and whether it held.

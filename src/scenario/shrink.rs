@@ -21,7 +21,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::{load_str, run, suite::failure_signature_ignoring_lines, LoadError, Mode, Outcome};
-use crate::sim::SimError;
+use crate::net::NetworkError;
 
 /// What to shrink against.
 #[derive(Clone, Copy, Debug)]
@@ -96,7 +96,7 @@ pub enum ShrinkError {
     Invalid(#[from] LoadError),
     /// The simulation itself failed.
     #[error("the simulation failed: {0}")]
-    Simulation(#[from] SimError),
+    Simulation(#[from] NetworkError),
     /// The scenario passes at this seed.
     #[error("{name} passes with seed {seed}: there is no failure to shrink")]
     Passes {

@@ -15,7 +15,7 @@ use super::{
     violation::mask_numbers,
     LoadError, Outcome,
 };
-use crate::sim::SimError;
+use crate::net::NetworkError;
 
 /// What happened to one scenario file.
 #[derive(Debug)]
@@ -23,7 +23,7 @@ pub enum FileResult {
     /// The file is not a valid scenario.
     Invalid(LoadError),
     /// The simulation itself failed (a bug in simnet, not a protocol failure).
-    Crashed(SimError),
+    Crashed(NetworkError),
     /// The scenario ran; `outcome.passed` tells whether it conformed.
     Ran(Box<Outcome>),
     /// Not run: a step needs the simulator and this was a real-socket run.
@@ -155,7 +155,7 @@ pub fn run_file(path: &Path, seed_offset: u64, options: Options) -> SuiteEntry {
             }
             FileResult::Ran(Box::new(outcome))
         }
-        Err(SimError::NeedsSimulator(step)) => {
+        Err(NetworkError::NeedsSimulator(step)) => {
             FileResult::Skipped(format!("{step} needs the simulator"))
         }
         Err(error) => FileResult::Crashed(error),

@@ -4,18 +4,12 @@
 //!
 //! [`world::simulate`] runs a [`world::World`] on a fresh thread made
 //! deterministic by [`determinism`]; [`transport`] carries the nodes' bytes
-//! over turmoil and digests them; [`trace`] records what happened;
-//! [`network::Network`] is what drives a network of named nodes, here or on
-//! real sockets, with the node commands written once.
+//! over turmoil and digests them. The world is one [`crate::net::Network`]
+//! (with [`crate::net::Faults`]); what it records is a [`crate::net::trace`].
 
 pub mod determinism;
-pub mod network;
-pub mod trace;
 pub mod transport;
 pub mod workload;
 pub mod world;
 
-pub use network::Network;
-pub use trace::{Record, TraceEntry};
-pub use transport::WireStats;
-pub use world::{simulate, SimError, World, WorldConfig};
+pub use world::{simulate, World, WorldConfig, SIMULATED_TIMING_SLACK};

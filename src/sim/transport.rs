@@ -8,7 +8,6 @@
 
 use std::{
     collections::VecDeque,
-    hash::Hasher,
     io,
     net::{IpAddr, SocketAddr},
     pin::Pin,
@@ -16,7 +15,6 @@ use std::{
     task::{Context, Poll},
 };
 
-use fnv::FnvHasher;
 use futures::{future::BoxFuture, AsyncRead, AsyncWrite, FutureExt};
 use libp2p::{
     core::transport::{DialOpts, ListenerId, Transport, TransportError, TransportEvent},
@@ -26,32 +24,7 @@ use libp2p::{
 use tokio_util::compat::{Compat, TokioAsyncReadCompatExt};
 use turmoil::net::{TcpListener, TcpStream};
 
-/// Running FNV-1a digest and byte count of everything written to the wire.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
-pub struct WireStats {
-    /// FNV-1a 64 over every written byte, in write order.
-    pub digest: u64,
-    /// Bytes written.
-    pub bytes: u64,
-}
-
-impl Default for WireStats {
-    fn default() -> Self {
-        Self {
-            digest: FnvHasher::default().finish(),
-            bytes: 0,
-        }
-    }
-}
-
-impl WireStats {
-    fn absorb(&mut self, bytes: &[u8]) {
-        let mut hasher = FnvHasher::with_key(self.digest);
-        hasher.write(bytes);
-        self.digest = hasher.finish();
-        self.bytes += bytes.len() as u64;
-    }
-}
+pub use crate::net::WireStats;
 
 /// Shared record of the simulated wire, one per simulation.
 #[derive(Clone, Debug, Default)]

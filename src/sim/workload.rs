@@ -7,13 +7,11 @@ use std::{hash::Hasher, time::Duration};
 
 use fnv::FnvHasher;
 
-use super::{
-    network::Network,
-    trace::{Record, TraceEntry},
-    transport::WireStats,
-    world::{SimError, World},
+use super::world::World;
+use crate::{
+    net::{Network, NetworkError, Record, TraceEntry, WireStats},
+    protocol::{Event, HandshakeState, InstanceMessageRequest, NodeConfig, Responder},
 };
-use crate::protocol::{Event, HandshakeState, InstanceMessageRequest, NodeConfig, Responder};
 
 /// The topic the workload broadcasts on.
 pub const TOPIC: &str = "workload";
@@ -55,7 +53,7 @@ pub fn node_name(i: usize) -> String {
 }
 
 /// Builds and runs the workload in `world`.
-pub fn run(world: &mut World, workload: Workload) -> Result<Summary, SimError> {
+pub fn run(world: &mut World, workload: Workload) -> Result<Summary, NetworkError> {
     let n = workload.nodes.max(2);
     let names: Vec<String> = (0..n).map(node_name).collect();
     for name in &names {

@@ -25,11 +25,16 @@ use libp2p::{multiaddr::Protocol, Multiaddr, PeerId};
 
 use super::{
     determinism,
-    network::Network,
-    trace::{Fault, Names, Record, TraceEntry},
     transport::{SimTcp, WireStats, WireTap},
 };
-use crate::protocol::{transport::upgrade, Control, Node, NodeConfig, NodeHandle, NodeKeys};
+use crate::{
+    net::{node_keys, Fault, Faults, Names, Network, NetworkError, Record, TraceEntry},
+    protocol::{transport::upgrade, Control, Node, NodeConfig, NodeHandle, NodeKeys},
+};
+
+/// How late past its timeout a handshake may be recorded as finished in the
+/// simulator: the trace's 1 ms resolution plus the event loop noticing.
+pub const SIMULATED_TIMING_SLACK: Duration = Duration::from_millis(5);
 
 /// The port every simulated node listens on.
 pub const LISTEN_PORT: u16 = 4000;
@@ -67,45 +72,9 @@ impl Default for WorldConfig {
     }
 }
 
-/// What can go wrong while driving a simulation.
-#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
-pub enum SimError {
-    /// Two nodes with one name.
-    #[error("node {0:?} already exists")]
-    DuplicateNode(String),
-    /// No node has this name.
-    #[error("no node named {0:?}")]
-    UnknownNode(String),
-    /// The node is crashed (or not started yet).
-    #[error("node {0:?} is not running")]
-    NodeDown(String),
-    /// A node did not answer a command in time.
-    #[error("node {node:?} did not answer {what} within {waited:?} of virtual time")]
-    NoAnswer {
-        /// The node.
-        node: String,
-        /// The command.
-        what: &'static str,
-        /// How long the world waited.
-        waited: Duration,
-    },
-    /// turmoil reported a failure of a host.
-    #[error("simulation failed: {0}")]
-    Turmoil(String),
-    /// The simulation's thread panicked.
-    #[error("simulation panicked: {0}")]
-    Panicked(String),
-    /// A step that only the simulator can carry out, in a real-socket run.
-    #[error("{0} needs the simulator; run it without --real")]
-    NeedsSimulator(String),
-    /// Real sockets or a real node failed.
-    #[error("real network: {0}")]
-    Real(String),
-}
-
 /// Runs `body` against a new world on a fresh OS thread made deterministic for
 /// `config.seed`, and returns what it returns.
-pub fn simulate<T, F>(config: WorldConfig, body: F) -> Result<T, SimError>
+pub fn simulate<T, F>(config: WorldConfig, body: F) -> Result<T, NetworkError>
 where
     T: Send + 'static,
     F: FnOnce(&mut World) -> T + Send + 'static,
@@ -118,21 +87,15 @@ where
             let mut world = World::new(config);
             body(&mut world)
         })
-        .map_err(|e| SimError::Panicked(format!("could not start a thread: {e}")))?;
+        .map_err(|e| NetworkError::Panicked(format!("could not start a thread: {e}")))?;
     thread.join().map_err(|panic| {
         let message = panic
             .downcast_ref::<String>()
             .cloned()
             .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
             .unwrap_or_else(|| "unknown panic".to_owned());
-        SimError::Panicked(message)
+        NetworkError::Panicked(message)
     })
-}
-
-/// The keys of node `name` in a world seeded with `seed`: the same in every
-/// run, so a scenario can refer to a node's instance key before it starts.
-pub fn node_keys(seed: u64, name: &str) -> NodeKeys {
-    NodeKeys::from_seed(format!("{seed}/{name}").as_bytes())
 }
 
 /// A node of the world: its fixed identity and, while it runs, its handle.
@@ -217,16 +180,119 @@ impl World {
         }
     }
 
-    /// The seed this world runs with.
-    pub fn seed(&self) -> u64 {
-        self.config.seed
+    fn node(&self, name: &str) -> Result<&SimNode, NetworkError> {
+        self.nodes
+            .get(name)
+            .ok_or_else(|| NetworkError::UnknownNode(name.to_owned()))
     }
 
+    /// Advances the simulation by one tick and records what the nodes reported.
+    pub fn step(&mut self) -> Result<(), NetworkError> {
+        determinism::set_elapsed(self.sim.elapsed());
+        self.sim
+            .step()
+            .map_err(|e| NetworkError::Simulation(e.to_string()))?;
+        self.collect();
+        Ok(())
+    }
+
+    fn collect(&mut self) {
+        let at = self.sim.elapsed();
+        for (name, node) in self.nodes.iter_mut() {
+            let restarted = node
+                .new_handle
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .take();
+            if let Some(handle) = restarted {
+                node.handle = Some(handle);
+            }
+            let Some(handle) = node.handle.as_mut() else {
+                continue;
+            };
+            while let Some(event) = handle.try_next_event() {
+                self.trace.push(TraceEntry {
+                    at,
+                    node: name.clone(),
+                    record: Record::Event(event),
+                });
+            }
+        }
+    }
+
+    /// Runs until `done` holds (checked after every step) or `limit` of
+    /// virtual time passes; returns whether `done` held.
+    pub fn run_until_condition(
+        &mut self,
+        limit: Duration,
+        mut done: impl FnMut(&World) -> bool,
+    ) -> Result<bool, NetworkError> {
+        let end = self.sim.elapsed() + limit;
+        while !done(self) {
+            if self.sim.elapsed() >= end {
+                return Ok(false);
+            }
+            self.step()?;
+        }
+        Ok(true)
+    }
+
+    fn record(&mut self, node: &str, record: Record) {
+        self.trace.push(TraceEntry {
+            at: self.sim.elapsed(),
+            node: node.to_owned(),
+            record,
+        });
+    }
+
+    /// Checks both nodes exist, applies `fault` to turmoil's link between
+    /// them and records it under `world`.
+    fn link_fault(
+        &mut self,
+        a: &str,
+        b: &str,
+        apply: impl FnOnce(&mut turmoil::Sim<'static>),
+        fault: Fault,
+    ) -> Result<(), NetworkError> {
+        self.node(a)?;
+        self.node(b)?;
+        apply(&mut self.sim);
+        self.record("world", Record::Fault(fault));
+        Ok(())
+    }
+
+    /// Partitions every node of `left` from every node of `right` (a split
+    /// network); links inside each group keep working.
+    pub fn partition_groups(&mut self, left: &[&str], right: &[&str]) -> Result<(), NetworkError> {
+        for a in left {
+            for b in right {
+                self.partition(a, b)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Repairs every link between `left` and `right`.
+    pub fn repair_groups(&mut self, left: &[&str], right: &[&str]) -> Result<(), NetworkError> {
+        for a in left {
+            for b in right {
+                self.repair(a, b)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Network for World {
+    /// The seed this world runs with.
+    fn seed(&self) -> u64 {
+        self.config.seed
+    }
     /// Adds a node named `name`. Its keys derive from the seed and the name,
     /// so it has the same peer id in every run of the same seed.
-    pub fn add_node(&mut self, name: &str, config: NodeConfig) -> Result<PeerId, SimError> {
+    fn add_node(&mut self, name: &str, config: NodeConfig) -> Result<PeerId, NetworkError> {
         if self.nodes.contains_key(name) {
-            return Err(SimError::DuplicateNode(name.to_owned()));
+            return Err(NetworkError::DuplicateNode(name.to_owned()));
         }
         let keys = node_keys(self.config.seed, name);
         let peer_id = keys.peer_id();
@@ -258,109 +324,43 @@ impl World {
         );
         Ok(peer_id)
     }
-
     /// Node names, in order.
-    pub fn node_names(&self) -> Vec<String> {
+    fn node_names(&self) -> Vec<String> {
         self.nodes.keys().cloned().collect()
     }
-
     /// The peer id of node `name`.
-    pub fn peer_id(&self, name: &str) -> Result<PeerId, SimError> {
+    fn peer_id(&self, name: &str) -> Result<PeerId, NetworkError> {
         self.node(name).map(|n| n.peer_id)
     }
-
     /// Peer-id ↔ name mapping.
-    pub fn names(&self) -> &Names {
+    fn names(&self) -> &Names {
         &self.names
     }
-
-    fn node(&self, name: &str) -> Result<&SimNode, SimError> {
-        self.nodes
-            .get(name)
-            .ok_or_else(|| SimError::UnknownNode(name.to_owned()))
-    }
-
     /// Virtual time since the start.
-    pub fn elapsed(&self) -> Duration {
+    fn elapsed(&self) -> Duration {
         self.sim.elapsed()
     }
-
     /// Everything recorded so far.
-    pub fn trace(&self) -> &[TraceEntry] {
+    fn trace(&self) -> &[TraceEntry] {
         &self.trace
     }
-
     /// Digest and size of everything written to the simulated wire so far.
-    pub fn wire(&self) -> WireStats {
+    fn wire(&self) -> WireStats {
         self.tap.stats()
     }
-
-    /// Advances the simulation by one tick and records what the nodes reported.
-    pub fn step(&mut self) -> Result<(), SimError> {
-        determinism::set_elapsed(self.sim.elapsed());
-        self.sim
-            .step()
-            .map_err(|e| SimError::Turmoil(e.to_string()))?;
-        self.collect();
-        Ok(())
-    }
-
-    fn collect(&mut self) {
-        let at = self.sim.elapsed();
-        for (name, node) in self.nodes.iter_mut() {
-            let restarted = node
-                .new_handle
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .take();
-            if let Some(handle) = restarted {
-                node.handle = Some(handle);
-            }
-            let Some(handle) = node.handle.as_mut() else {
-                continue;
-            };
-            while let Some(event) = handle.try_next_event() {
-                self.trace.push(TraceEntry {
-                    at,
-                    node: name.clone(),
-                    record: Record::Event(event),
-                });
-            }
-        }
-    }
-
     /// Runs until `elapsed() >= at`.
-    pub fn run_until(&mut self, at: Duration) -> Result<(), SimError> {
+    fn run_until(&mut self, at: Duration) -> Result<(), NetworkError> {
         while self.sim.elapsed() < at {
             self.step()?;
         }
         Ok(())
     }
-
     /// Runs for `period` of virtual time.
-    pub fn run_for(&mut self, period: Duration) -> Result<(), SimError> {
+    fn run_for(&mut self, period: Duration) -> Result<(), NetworkError> {
         self.run_until(self.sim.elapsed() + period)
     }
-
-    /// Runs until `done` holds (checked after every step) or `limit` of
-    /// virtual time passes; returns whether `done` held.
-    pub fn run_until_condition(
-        &mut self,
-        limit: Duration,
-        mut done: impl FnMut(&World) -> bool,
-    ) -> Result<bool, SimError> {
-        let end = self.sim.elapsed() + limit;
-        while !done(self) {
-            if self.sim.elapsed() >= end {
-                return Ok(false);
-            }
-            self.step()?;
-        }
-        Ok(true)
-    }
-
     /// Makes sure every node has started, so commands can reach it.
-    pub fn start(&mut self) -> Result<(), SimError> {
+    fn start(&mut self) -> Result<(), NetworkError> {
         let limit = Duration::from_secs(1);
         let started = self.run_until_condition(limit, |w| {
             w.nodes.values().all(|n| n.crashed || n.handle.is_some())
@@ -374,118 +374,112 @@ impl World {
             .find(|(_, n)| !n.crashed && n.handle.is_none())
             .map(|(name, _)| name.clone())
             .unwrap_or_default();
-        Err(SimError::NodeDown(missing))
+        Err(NetworkError::NodeDown(missing))
     }
-
     /// Whether `name` is running (started and not crashed).
-    pub fn is_running(&self, name: &str) -> bool {
+    fn is_running(&self, name: &str) -> bool {
         self.nodes
             .get(name)
             .is_some_and(|n| !n.crashed && n.handle.is_some())
     }
-
     /// Adds a line of the runner's own to the trace, under `node`.
-    pub fn note(&mut self, node: &str, text: String) {
+    fn note(&mut self, node: &str, text: String) {
         self.record(node, Record::Note(text));
     }
 
-    fn record(&mut self, node: &str, record: Record) {
-        self.trace.push(TraceEntry {
-            at: self.sim.elapsed(),
-            node: node.to_owned(),
-            record,
-        });
+    fn faults(&mut self) -> Option<&mut dyn Faults> {
+        Some(self)
     }
 
-    /// Checks both nodes exist, applies `fault` to turmoil's link between
-    /// them and records it under `world`.
-    fn link_fault(
+    fn timing_slack(&self) -> Duration {
+        SIMULATED_TIMING_SLACK
+    }
+
+    /// The address other nodes dial to reach `name`.
+    fn address(&self, name: &str) -> Result<Multiaddr, NetworkError> {
+        self.node(name)?;
+        let ip = self.sim.lookup(name);
+        Ok(Multiaddr::from(ip).with(Protocol::Tcp(LISTEN_PORT)))
+    }
+
+    fn control(&self, name: &str) -> Result<Control, NetworkError> {
+        let node = self.node(name)?;
+        node.handle
+            .as_ref()
+            .map(|h| h.control.clone())
+            .ok_or_else(|| NetworkError::NodeDown(name.to_owned()))
+    }
+
+    /// Drives `future` (a command to a node) to completion, stepping the
+    /// simulation while it waits.
+    fn call<F: Future>(
         &mut self,
-        a: &str,
-        b: &str,
-        apply: impl FnOnce(&mut turmoil::Sim<'static>),
-        fault: Fault,
-    ) -> Result<(), SimError> {
-        self.node(a)?;
-        self.node(b)?;
-        apply(&mut self.sim);
-        self.record("world", Record::Fault(fault));
-        Ok(())
+        node: &str,
+        what: &'static str,
+        future: F,
+    ) -> Result<F::Output, NetworkError> {
+        let mut future = pin!(future);
+        let mut cx = Context::from_waker(Waker::noop());
+        let end = self.sim.elapsed() + COMMAND_WAIT;
+        loop {
+            if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+                return Ok(output);
+            }
+            if self.sim.elapsed() >= end {
+                return Err(NetworkError::NoAnswer {
+                    node: node.to_owned(),
+                    what,
+                    waited: COMMAND_WAIT,
+                });
+            }
+            self.step()?;
+        }
     }
+}
 
+impl Faults for World {
     /// Drops every message between `a` and `b`, both ways, until [`Self::repair`].
     /// turmoil's TCP does not retransmit: a stream that loses a segment this way
     /// is broken, as a real one would be after its retransmissions ran out.
-    pub fn partition(&mut self, a: &str, b: &str) -> Result<(), SimError> {
+    fn partition(&mut self, a: &str, b: &str) -> Result<(), NetworkError> {
         let fault = Fault::Partition {
             a: a.to_owned(),
             b: b.to_owned(),
         };
         self.link_fault(a, b, |sim| sim.partition(a, b), fault)
     }
-
-    /// Partitions every node of `left` from every node of `right` (a split
-    /// network); links inside each group keep working.
-    pub fn partition_groups(&mut self, left: &[&str], right: &[&str]) -> Result<(), SimError> {
-        for a in left {
-            for b in right {
-                self.partition(a, b)?;
-            }
-        }
-        Ok(())
-    }
-
-    /// Repairs every link between `left` and `right`.
-    pub fn repair_groups(&mut self, left: &[&str], right: &[&str]) -> Result<(), SimError> {
-        for a in left {
-            for b in right {
-                self.repair(a, b)?;
-            }
-        }
-        Ok(())
-    }
-
-    /// Makes every link lose messages at `rate` (see [`Self::set_loss`]).
-    pub fn set_global_loss(&mut self, rate: f64) {
-        self.sim.set_fail_rate(rate.clamp(0.0, 1.0));
-        self.record("world", Record::Fault(Fault::GlobalLoss { rate }));
-    }
-
     /// Ends a partition between `a` and `b`.
-    pub fn repair(&mut self, a: &str, b: &str) -> Result<(), SimError> {
+    fn repair(&mut self, a: &str, b: &str) -> Result<(), NetworkError> {
         let fault = Fault::Repair {
             a: a.to_owned(),
             b: b.to_owned(),
         };
         self.link_fault(a, b, |sim| sim.repair(a, b), fault)
     }
-
     /// Queues every message between `a` and `b` until [`Self::release`]; nothing is lost.
-    pub fn hold(&mut self, a: &str, b: &str) -> Result<(), SimError> {
+    fn hold(&mut self, a: &str, b: &str) -> Result<(), NetworkError> {
         let fault = Fault::Hold {
             a: a.to_owned(),
             b: b.to_owned(),
         };
         self.link_fault(a, b, |sim| sim.hold(a, b), fault)
     }
-
     /// Delivers the messages held between `a` and `b` and lets new ones flow.
-    pub fn release(&mut self, a: &str, b: &str) -> Result<(), SimError> {
+    fn release(&mut self, a: &str, b: &str) -> Result<(), NetworkError> {
         let fault = Fault::Release {
             a: a.to_owned(),
             b: b.to_owned(),
         };
         self.link_fault(a, b, |sim| sim.release(a, b), fault)
     }
-
     /// Sets the latency range of messages between `a` and `b`.
-    pub fn set_latency(
+    fn set_latency(
         &mut self,
         a: &str,
         b: &str,
         min: Duration,
         max: Duration,
-    ) -> Result<(), SimError> {
+    ) -> Result<(), NetworkError> {
         let fault = Fault::Latency {
             a: a.to_owned(),
             b: b.to_owned(),
@@ -498,11 +492,10 @@ impl World {
         };
         self.link_fault(a, b, apply, fault)
     }
-
     /// Makes the link between `a` and `b` lossy: for each message sent on
     /// it, with probability `rate`, the link drops everything in flight on
     /// it; the next message sent repairs it (turmoil's repair rate is 1).
-    pub fn set_loss(&mut self, a: &str, b: &str, rate: f64) -> Result<(), SimError> {
+    fn set_loss(&mut self, a: &str, b: &str, rate: f64) -> Result<(), NetworkError> {
         let fault = Fault::Loss {
             a: a.to_owned(),
             b: b.to_owned(),
@@ -515,9 +508,13 @@ impl World {
             fault,
         )
     }
-
+    /// Makes every link lose messages at `rate` (see [`Self::set_loss`]).
+    fn set_global_loss(&mut self, rate: f64) {
+        self.sim.set_fail_rate(rate.clamp(0.0, 1.0));
+        self.record("world", Record::Fault(Fault::GlobalLoss { rate }));
+    }
     /// Stops `node` at once: its tasks, connections and state are gone.
-    pub fn crash(&mut self, node: &str) -> Result<(), SimError> {
+    fn crash(&mut self, node: &str) -> Result<(), NetworkError> {
         self.node(node)?;
         self.collect();
         self.sim.crash(node);
@@ -528,9 +525,8 @@ impl World {
         self.record(node, Record::Crashed);
         Ok(())
     }
-
     /// Starts a crashed `node` again with the same identity and empty state.
-    pub fn restart(&mut self, node: &str) -> Result<(), SimError> {
+    fn restart(&mut self, node: &str) -> Result<(), NetworkError> {
         self.node(node)?;
         self.sim.bounce(node);
         if let Some(n) = self.nodes.get_mut(node) {
@@ -544,103 +540,16 @@ impl World {
         if up {
             Ok(())
         } else {
-            Err(SimError::NodeDown(node.to_owned()))
+            Err(NetworkError::NodeDown(node.to_owned()))
         }
     }
-
     /// Shifts `node`'s wall clock by `offset_ms` (its handshake timestamps and
     /// freshness checks use the shifted clock).
-    pub fn set_clock_offset(&mut self, node: &str, offset_ms: i64) -> Result<(), SimError> {
+    fn set_clock_offset(&mut self, node: &str, offset_ms: i64) -> Result<(), NetworkError> {
         self.node(node)?
             .wall_offset_ms
             .store(offset_ms, Ordering::Relaxed);
         self.record(node, Record::Fault(Fault::Clock { offset_ms }));
         Ok(())
-    }
-}
-
-impl Network for World {
-    fn seed(&self) -> u64 {
-        World::seed(self)
-    }
-    fn add_node(&mut self, name: &str, config: NodeConfig) -> Result<PeerId, SimError> {
-        World::add_node(self, name, config)
-    }
-    fn start(&mut self) -> Result<(), SimError> {
-        World::start(self)
-    }
-    fn run_until(&mut self, at: Duration) -> Result<(), SimError> {
-        World::run_until(self, at)
-    }
-    fn run_for(&mut self, period: Duration) -> Result<(), SimError> {
-        World::run_for(self, period)
-    }
-    fn elapsed(&self) -> Duration {
-        World::elapsed(self)
-    }
-    fn is_running(&self, name: &str) -> bool {
-        World::is_running(self, name)
-    }
-    fn note(&mut self, node: &str, text: String) {
-        World::note(self, node, text)
-    }
-    fn peer_id(&self, name: &str) -> Result<PeerId, SimError> {
-        World::peer_id(self, name)
-    }
-    fn names(&self) -> &Names {
-        World::names(self)
-    }
-    fn node_names(&self) -> Vec<String> {
-        World::node_names(self)
-    }
-    fn trace(&self) -> &[TraceEntry] {
-        World::trace(self)
-    }
-    fn wire(&self) -> WireStats {
-        World::wire(self)
-    }
-    fn simulator(&mut self) -> Result<&mut World, SimError> {
-        Ok(self)
-    }
-
-    /// The address other nodes dial to reach `name`.
-    fn address(&self, name: &str) -> Result<Multiaddr, SimError> {
-        self.node(name)?;
-        let ip = self.sim.lookup(name);
-        Ok(Multiaddr::from(ip).with(Protocol::Tcp(LISTEN_PORT)))
-    }
-
-    fn control(&self, name: &str) -> Result<Control, SimError> {
-        let node = self.node(name)?;
-        node.handle
-            .as_ref()
-            .map(|h| h.control.clone())
-            .ok_or_else(|| SimError::NodeDown(name.to_owned()))
-    }
-
-    /// Drives `future` (a command to a node) to completion, stepping the
-    /// simulation while it waits.
-    fn call<F: Future>(
-        &mut self,
-        node: &str,
-        what: &'static str,
-        future: F,
-    ) -> Result<F::Output, SimError> {
-        let mut future = pin!(future);
-        let mut cx = Context::from_waker(Waker::noop());
-        let end = self.sim.elapsed() + COMMAND_WAIT;
-        loop {
-            if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
-                return Ok(output);
-            }
-            if self.sim.elapsed() >= end {
-                return Err(SimError::NoAnswer {
-                    node: node.to_owned(),
-                    what,
-                    waited: COMMAND_WAIT,
-                });
-            }
-            self.step()?;
-        }
     }
 }

@@ -7,11 +7,14 @@ use std::{
     time::{Duration, Instant, SystemTime, UNIX_EPOCH},
 };
 
-use simnet::sim::{
-    determinism::DEFAULT_EPOCH,
-    simulate,
-    workload::{self, Workload},
-    Network, WorldConfig,
+use simnet::{
+    net::Network,
+    sim::{
+        determinism::DEFAULT_EPOCH,
+        simulate,
+        workload::{self, Workload},
+        WorldConfig,
+    },
 };
 
 /// stdout of `simnet simulate` in a new process.

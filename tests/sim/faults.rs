@@ -3,10 +3,11 @@
 use std::time::{Duration, Instant};
 
 use simnet::{
+    net::{Faults, Network, Record, TraceEntry},
     protocol::{
         Event, HandshakeFailure, HandshakeState, InstanceMessageRequest, NodeConfig, Responder,
     },
-    sim::{simulate, Network, Record, TraceEntry, World, WorldConfig},
+    sim::{simulate, World, WorldConfig},
 };
 
 use super::network::{verified, world_with};

@@ -3,8 +3,9 @@
 use std::time::{Duration, Instant};
 
 use simnet::{
+    net::{Network, Record},
     protocol::{Event, HandshakeState, NodeConfig},
-    sim::{simulate, Network, Record, World, WorldConfig},
+    sim::{simulate, World, WorldConfig},
 };
 
 use crate::util::init_logging;

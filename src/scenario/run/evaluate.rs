@@ -4,12 +4,12 @@
 
 use super::Runner;
 use crate::{
+    net::{Network, NetworkError, Record},
     protocol::{Event, HandshakeState},
     scenario::{
         model::{FailureReason, RefusalRule, StateSpec},
         plan::Check,
     },
-    sim::{Network, Record, SimError},
 };
 
 impl<W: Network> Runner<'_, W> {
@@ -24,7 +24,7 @@ impl<W: Network> Runner<'_, W> {
             })
     }
 
-    fn verified(&mut self, node: &str, peer: &str) -> Result<bool, SimError> {
+    fn verified(&mut self, node: &str, peer: &str) -> Result<bool, NetworkError> {
         if !self.world.is_running(node) {
             return Ok(false);
         }
@@ -36,7 +36,7 @@ impl<W: Network> Runner<'_, W> {
             .is_some_and(|p| p.handshake == HandshakeState::Verified))
     }
 
-    pub(super) fn evaluate(&mut self, check: &Check) -> Result<Option<String>, SimError> {
+    pub(super) fn evaluate(&mut self, check: &Check) -> Result<Option<String>, NetworkError> {
         let fail = |held: bool, why: String| if held { None } else { Some(why) };
         Ok(match check {
             Check::Verified { a, b } => {

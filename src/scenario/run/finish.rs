@@ -6,6 +6,10 @@ use std::collections::BTreeMap;
 
 use super::{Runner, SentMessage};
 use crate::{
+    net::{
+        trace::{render, render_duration, TraceLine},
+        Network, Record,
+    },
     protocol::{Event, InstanceMessageResponse, SendFailure, SendId},
     scenario::{
         invariants,
@@ -13,10 +17,6 @@ use crate::{
         outcome::{CheckResult, FinalNode, Outcome},
         plan::Never,
         violation::{Rule, Violation},
-    },
-    sim::{
-        trace::{render, render_duration, TraceLine},
-        Network, Record,
     },
 };
 

@@ -10,16 +10,14 @@ mod finish;
 use std::{collections::BTreeMap, time::Duration};
 
 use super::{
+    load::DEFAULT_LATENCY,
     outcome::{CheckResult, Outcome},
     plan::{Action, Plan, SendPlan},
-    real::RealNetwork,
 };
 use crate::{
+    net::{node_keys, trace::render_duration, Faults, Network, NetworkError, RealNetwork},
     protocol::{handshake, InstanceMessageRequest, Misbehaviour, NodeConfig, SendError, SendId},
-    sim::{
-        determinism::DEFAULT_EPOCH, simulate, trace::render_duration, world::node_keys, Network,
-        SimError, WorldConfig,
-    },
+    sim::{determinism::DEFAULT_EPOCH, simulate, WorldConfig},
 };
 
 /// Time the run continues after the last step when `end` is not given.
@@ -39,8 +37,8 @@ pub enum Mode {
 
 /// Runs `plan` with `seed` (the plan's own, or another for a sweep) in `mode`.
 /// A plan with a step only the simulator can carry out is refused in
-/// [`Mode::Real`] with [`SimError::NeedsSimulator`] before anything starts.
-pub fn run(plan: &Plan, seed: u64, mode: Mode) -> Result<Outcome, SimError> {
+/// [`Mode::Real`] with [`NetworkError::NeedsSimulator`] before anything starts.
+pub fn run(plan: &Plan, seed: u64, mode: Mode) -> Result<Outcome, NetworkError> {
     match mode {
         Mode::Simulated => {
             let plan = plan.clone();
@@ -52,13 +50,45 @@ pub fn run(plan: &Plan, seed: u64, mode: Mode) -> Result<Outcome, SimError> {
             simulate(config, move |world| Runner::new(&plan, world).run())?
         }
         Mode::Real => {
-            if let Some(step) = super::real::sim_only_step(plan) {
-                return Err(SimError::NeedsSimulator(step));
+            if let Some(step) = sim_only_step(plan) {
+                return Err(NetworkError::NeedsSimulator(step));
             }
             let mut network = RealNetwork::new(seed)?;
             Runner::new(plan, &mut network).run()
         }
     }
+}
+
+/// The first step of `plan` that only the simulator can carry out, as
+/// `line N: \`partition\``, or `None` when the plan can run on real sockets.
+/// Network settings that shape timing (loss, a latency other than the
+/// default, which a scenario sets to shape a race) count too.
+pub fn sim_only_step(plan: &Plan) -> Option<String> {
+    if plan.loss > 0.0 {
+        return Some("`network.loss`".into());
+    }
+    if plan.latency != DEFAULT_LATENCY {
+        return Some("`network.latency`".into());
+    }
+    plan.steps
+        .iter()
+        .find(|step| step.action.needs_simulator())
+        .map(|step| needs_simulator(step.line, &step.action))
+}
+
+fn needs_simulator(line: u64, action: &Action) -> String {
+    format!("line {line}: `{}`", action.keyword())
+}
+
+/// The network's faults, or the error saying the step at `line` needs them.
+fn faults<'w, W: Network>(
+    world: &'w mut W,
+    line: u64,
+    action: &Action,
+) -> Result<&'w mut dyn Faults, NetworkError> {
+    world
+        .faults()
+        .ok_or_else(|| NetworkError::NeedsSimulator(needs_simulator(line, action)))
 }
 
 /// The end of a plan's run: its `end`, or [`DEFAULT_TAIL`] after the last step.
@@ -100,7 +130,7 @@ impl<'a, W: Network> Runner<'a, W> {
         }
     }
 
-    pub(crate) fn run(mut self) -> Result<Outcome, SimError> {
+    pub(crate) fn run(mut self) -> Result<Outcome, NetworkError> {
         self.create_nodes()?;
         for step in &self.plan.steps {
             self.world.run_until(step.at)?;
@@ -115,7 +145,7 @@ impl<'a, W: Network> Runner<'a, W> {
         Ok(self.finish())
     }
 
-    fn create_nodes(&mut self) -> Result<(), SimError> {
+    fn create_nodes(&mut self) -> Result<(), NetworkError> {
         let seed = self.world.seed();
         for node in &self.plan.nodes {
             let mut config = node.config.clone();
@@ -145,12 +175,15 @@ impl<'a, W: Network> Runner<'a, W> {
             self.world.add_node(&node.name, config)?;
         }
         if self.plan.loss > 0.0 {
-            self.world.simulator()?.set_global_loss(self.plan.loss);
+            self.world
+                .faults()
+                .ok_or_else(|| NetworkError::NeedsSimulator("`network.loss`".into()))?
+                .set_global_loss(self.plan.loss);
         }
         self.world.start()
     }
 
-    fn apply(&mut self, line: u64, action: &Action) -> Result<(), SimError> {
+    fn apply(&mut self, line: u64, action: &Action) -> Result<(), NetworkError> {
         let w = &mut *self.world;
         let note_failure = |w: &mut W, node: &str, what: &str, error: &dyn std::fmt::Display| {
             w.note(node, format!("{what} not done: {error}"));
@@ -192,20 +225,22 @@ impl<'a, W: Network> Runner<'a, W> {
                 duration,
             } => w.ban(node, peer, *duration)?,
             Action::Unban { node, peer } => w.unban(node, peer)?,
-            Action::Partition { a, b } => w.simulator()?.partition(a, b)?,
-            Action::Repair { a, b } => w.simulator()?.repair(a, b)?,
-            Action::Hold { a, b } => w.simulator()?.hold(a, b)?,
-            Action::Release { a, b } => w.simulator()?.release(a, b)?,
+            Action::Partition { a, b } => faults(w, line, action)?.partition(a, b)?,
+            Action::Repair { a, b } => faults(w, line, action)?.repair(a, b)?,
+            Action::Hold { a, b } => faults(w, line, action)?.hold(a, b)?,
+            Action::Release { a, b } => faults(w, line, action)?.release(a, b)?,
             Action::Crash { node } => {
-                w.simulator()?.crash(node)?;
+                faults(w, line, action)?.crash(node)?;
                 *self.incarnations.entry(node.clone()).or_default() += 1;
             }
-            Action::Restart { node } => w.simulator()?.restart(node)?,
+            Action::Restart { node } => faults(w, line, action)?.restart(node)?,
             Action::Clock { node, offset_ms } => {
-                w.simulator()?.set_clock_offset(node, *offset_ms)?
+                faults(w, line, action)?.set_clock_offset(node, *offset_ms)?
             }
-            Action::Latency { a, b, min, max } => w.simulator()?.set_latency(a, b, *min, *max)?,
-            Action::Loss { a, b, rate } => w.simulator()?.set_loss(a, b, *rate)?,
+            Action::Latency { a, b, min, max } => {
+                faults(w, line, action)?.set_latency(a, b, *min, *max)?
+            }
+            Action::Loss { a, b, rate } => faults(w, line, action)?.set_loss(a, b, *rate)?,
             Action::Expect(checks) => {
                 for check in checks {
                     let failure = self.evaluate(check)?;
@@ -221,7 +256,7 @@ impl<'a, W: Network> Runner<'a, W> {
         Ok(())
     }
 
-    fn send_once(&mut self, line: u64, send: &SendPlan) -> Result<(), SimError> {
+    fn send_once(&mut self, line: u64, send: &SendPlan) -> Result<(), NetworkError> {
         let request = InstanceMessageRequest {
             protocol: send.protocol.clone(),
             payload: send.payload.clone(),

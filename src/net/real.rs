@@ -1,12 +1,8 @@
-//! Scenarios over real sockets: the same runner and the same nodes, on
-//! 127.0.0.1 with tokio TCP + noise + yamux, in real time. Node identities
+//! Real nodes on 127.0.0.1 with tokio TCP + noise + yamux, in real time: the
+//! same [`Network`] the simulator is, for the same runner. Node identities
 //! derive from the seed as in the simulator, so peer ids (and names in the
-//! trace) match; times, and anything that depends on them, do not.
-//!
-//! Steps that only a simulator can carry out ([`Action::needs_simulator`]),
-//! and network settings that shape timing (loss, a latency other than the
-//! default, which a scenario sets to shape a race), are refused before
-//! anything starts.
+//! trace) match; times, and anything that depends on them, do not. It
+//! injects no [`super::Faults`].
 
 use std::{
     collections::BTreeMap,
@@ -16,37 +12,13 @@ use std::{
 
 use libp2p::{Multiaddr, PeerId};
 
-#[cfg(doc)]
-use super::plan::Action;
-use super::plan::Plan;
-use crate::{
-    protocol::{transport, Control, Event, Node, NodeConfig},
-    sim::{
-        trace::Names, world::node_keys, Network, Record, SimError, TraceEntry, WireStats, World,
-    },
-};
+use super::{node_keys, Names, Network, NetworkError, Record, TraceEntry, WireStats};
+use crate::protocol::{loopback, Control, Event, NodeConfig};
 
-/// Longest a real node may take to answer a command or to start listening.
+/// Longest a real node may take to answer a command.
 const COMMAND_WAIT: Duration = Duration::from_secs(10);
 /// Real timers fire late by scheduling noise, more so with runs in parallel.
 const REAL_TIMING_SLACK: Duration = Duration::from_millis(250);
-
-/// The first step of `plan` that only the simulator can carry out, as
-/// `line N: \`partition\``, or `None` when the plan can run on real sockets.
-pub fn sim_only_step(plan: &Plan) -> Option<String> {
-    if plan.loss > 0.0 {
-        return Some("`network.loss`".into());
-    }
-    if plan.latency != super::load::DEFAULT_LATENCY {
-        // The scenario shapes timing (a race, a ban landing mid-dial) that
-        // loopback cannot reproduce.
-        return Some("`network.latency`".into());
-    }
-    plan.steps
-        .iter()
-        .find(|step| step.action.needs_simulator())
-        .map(|step| format!("line {}: `{}`", step.line, step.action.keyword()))
-}
 
 struct RealNode {
     peer_id: PeerId,
@@ -74,12 +46,12 @@ pub struct RealNetwork {
 
 impl RealNetwork {
     /// An empty network whose node identities derive from `seed`.
-    pub fn new(seed: u64) -> Result<Self, SimError> {
+    pub fn new(seed: u64) -> Result<Self, NetworkError> {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
             .build()
-            .map_err(|e| SimError::Real(format!("tokio runtime: {e}")))?;
+            .map_err(|e| NetworkError::Real(format!("tokio runtime: {e}")))?;
         let (events_tx, events) = mpsc::channel();
         Ok(Self {
             runtime,
@@ -94,10 +66,10 @@ impl RealNetwork {
         })
     }
 
-    fn node(&self, name: &str) -> Result<&RealNode, SimError> {
+    fn node(&self, name: &str) -> Result<&RealNode, NetworkError> {
         self.nodes
             .get(name)
-            .ok_or_else(|| SimError::UnknownNode(name.to_owned()))
+            .ok_or_else(|| NetworkError::UnknownNode(name.to_owned()))
     }
 
     /// Moves the events the nodes reported so far into the trace.
@@ -131,37 +103,18 @@ impl Network for RealNetwork {
         self.seed
     }
 
-    fn add_node(&mut self, name: &str, config: NodeConfig) -> Result<PeerId, SimError> {
+    fn add_node(&mut self, name: &str, config: NodeConfig) -> Result<PeerId, NetworkError> {
         if self.nodes.contains_key(name) {
-            return Err(SimError::DuplicateNode(name.to_owned()));
+            return Err(NetworkError::DuplicateNode(name.to_owned()));
         }
         let keys = node_keys(self.seed, name);
         let peer_id = keys.peer_id();
-        let transport =
-            transport::tcp(&keys.identity).map_err(|e| SimError::Real(e.to_string()))?;
         let events = self.events_tx.clone();
         let node_name = name.to_owned();
         let (control, address) = self.runtime.block_on(async move {
-            let (node, mut handle) =
-                Node::new(config, keys, transport).map_err(|e| SimError::Real(e.to_string()))?;
-            tokio::spawn(node.run());
-            handle
-                .listen("/ip4/127.0.0.1/tcp/0".parse().expect("a valid address"))
+            let (mut handle, address) = loopback::spawn(config, keys)
                 .await
-                .map_err(|e| SimError::Real(e.to_string()))?;
-            let address = tokio::time::timeout(COMMAND_WAIT, async {
-                loop {
-                    match handle.next_event().await {
-                        Some(Event::Listening { address }) => return Some(address),
-                        Some(_) => {}
-                        None => return None,
-                    }
-                }
-            })
-            .await
-            .ok()
-            .flatten()
-            .ok_or_else(|| SimError::Real(format!("{node_name} did not start listening")))?;
+                .map_err(|e| NetworkError::Real(format!("{node_name}: {e}")))?;
             let control = handle.control.clone();
             tokio::spawn(async move {
                 while let Some(event) = handle.next_event().await {
@@ -173,7 +126,7 @@ impl Network for RealNetwork {
                     }
                 }
             });
-            Ok::<_, SimError>((control, address))
+            Ok::<_, NetworkError>((control, address))
         })?;
         self.names.insert(peer_id, name.to_owned());
         self.trace.push(TraceEntry {
@@ -194,18 +147,18 @@ impl Network for RealNetwork {
         Ok(peer_id)
     }
 
-    fn start(&mut self) -> Result<(), SimError> {
+    fn start(&mut self) -> Result<(), NetworkError> {
         self.origin = Instant::now();
         self.now = Duration::ZERO;
         Ok(())
     }
 
-    fn run_until(&mut self, at: Duration) -> Result<(), SimError> {
+    fn run_until(&mut self, at: Duration) -> Result<(), NetworkError> {
         self.wait_until(self.origin + at);
         Ok(())
     }
 
-    fn run_for(&mut self, period: Duration) -> Result<(), SimError> {
+    fn run_for(&mut self, period: Duration) -> Result<(), NetworkError> {
         self.wait_until(Instant::now() + period);
         Ok(())
     }
@@ -226,7 +179,7 @@ impl Network for RealNetwork {
         });
     }
 
-    fn peer_id(&self, name: &str) -> Result<PeerId, SimError> {
+    fn peer_id(&self, name: &str) -> Result<PeerId, NetworkError> {
         self.node(name).map(|n| n.peer_id)
     }
 
@@ -246,11 +199,7 @@ impl Network for RealNetwork {
         WireStats::default()
     }
 
-    fn simulator(&mut self) -> Result<&mut World, SimError> {
-        Err(SimError::NeedsSimulator("this step".into()))
-    }
-
-    fn control(&self, name: &str) -> Result<Control, SimError> {
+    fn control(&self, name: &str) -> Result<Control, NetworkError> {
         self.node(name).map(|n| n.control.clone())
     }
 
@@ -260,12 +209,12 @@ impl Network for RealNetwork {
         node: &str,
         what: &'static str,
         command: F,
-    ) -> Result<F::Output, SimError> {
+    ) -> Result<F::Output, NetworkError> {
         self.now = self.origin.elapsed();
         let result = self
             .runtime
             .block_on(async { tokio::time::timeout(COMMAND_WAIT, command).await })
-            .map_err(|_| SimError::NoAnswer {
+            .map_err(|_| NetworkError::NoAnswer {
                 node: node.to_owned(),
                 what,
                 waited: COMMAND_WAIT,
@@ -274,7 +223,7 @@ impl Network for RealNetwork {
         result
     }
 
-    fn address(&self, name: &str) -> Result<Multiaddr, SimError> {
+    fn address(&self, name: &str) -> Result<Multiaddr, NetworkError> {
         self.node(name).map(|n| n.address.clone())
     }
 
