@@ -24,7 +24,7 @@ struct Cli {
     command: Command,
 }
 
-/// Flags every command takes: how much goes to stderr.
+/// Flags every command takes: how much goes to stderr, and how.
 #[derive(clap::Args, Debug)]
 pub(crate) struct Global {
     /// More log output on stderr (-v debug, -vv trace); RUST_LOG overrides.
@@ -33,6 +33,12 @@ pub(crate) struct Global {
     /// Only errors on stderr.
     #[arg(short, long, global = true)]
     pub(crate) quiet: bool,
+    /// How a bad scenario file is shown: `frame` draws the offending line
+    /// with a caret under the column, `compact` is one `file:line:column:
+    /// message` line (what CI logs and editors read); `auto` is `frame` on a
+    /// terminal unless CI is set.
+    #[arg(long, global = true, value_enum, default_value_t = cli::ErrorFormat::Auto)]
+    pub(crate) error_format: cli::ErrorFormat,
 }
 
 /// The commands, in the order `simnet --help` lists them; each one's help is

@@ -459,3 +459,51 @@ fn a_bad_duration_is_refused_with_exit_2_saying_why() {
         );
     }
 }
+
+#[test]
+fn a_bad_file_is_shown_as_a_code_frame_or_as_one_compact_line() {
+    let dir = scratch("diagnostic");
+    let file = dir.join("typo.yaml");
+    std::fs::write(
+        &file,
+        "name: typo\nabout: A typo in a node name.\nnodes: { alice: {}, bob: {} }\nsteps:\n  - at: 0s\n    dial: { from: alice, to: bbo }\n",
+    )
+    .unwrap();
+    let path = file.to_str().unwrap();
+
+    let frame = simnet(&["run", path, "--error-format", "frame"]);
+    assert_eq!(frame.status.code(), Some(2));
+    let frame = text(&frame.stderr);
+    assert!(frame.starts_with("error: unknown node `bbo`"), "{frame}");
+    assert!(frame.contains(&format!("--> {path}:6:30")), "{frame}");
+    assert!(
+        frame.contains("6 |     dial: { from: alice, to: bbo }"),
+        "{frame}"
+    );
+    let caret = frame.lines().find(|l| l.contains('^')).unwrap_or_default();
+    let source = frame
+        .lines()
+        .find(|l| l.contains("to: bbo"))
+        .unwrap_or_default();
+    assert_eq!(
+        caret.find("^^^"),
+        source.find("bbo"),
+        "caret under the name: {frame}"
+    );
+    assert!(frame.contains("help: did you mean `bob`?"), "{frame}");
+
+    // Not a terminal (as here, and in CI): the compact form by default.
+    for args in [
+        vec!["run", path],
+        vec!["run", path, "--error-format", "compact"],
+    ] {
+        let compact = simnet(&args);
+        assert_eq!(compact.status.code(), Some(2));
+        assert_eq!(
+            text(&compact.stderr),
+            format!(
+                "error: {path}:6:30: unknown node `bbo`; the nodes are `alice`, `bob`\n  help: did you mean `bob`?\n"
+            )
+        );
+    }
+}

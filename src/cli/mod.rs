@@ -19,6 +19,8 @@ use std::path::Path;
 
 use simnet::scenario::load_file;
 
+use crate::Global;
+
 /// Exit code when every check passed.
 pub(crate) const EXIT_PASS: u8 = 0;
 /// Exit code when a check failed.
@@ -31,10 +33,37 @@ pub(crate) fn default_jobs(jobs: Option<usize>) -> usize {
     jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
 }
 
+/// How a scenario file's error is shown on stderr (`--error-format`).
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ErrorFormat {
+    /// `frame` on a terminal unless `CI` is set, `compact` otherwise.
+    Auto,
+    /// The offending line with a caret under the column, and the help line.
+    Frame,
+    /// `file:line:column: message`, then `help:`.
+    Compact,
+}
+
 /// Loads a scenario, printing its error (file:line:column) when it is invalid.
-pub(crate) fn load_or_report(file: &Path) -> Option<simnet::scenario::Plan> {
+pub(crate) fn load_or_report(file: &Path, global: &Global) -> Option<simnet::scenario::Plan> {
+    use std::io::IsTerminal;
+
     load_file(file)
-        .map_err(|error| eprintln!("error: {error}"))
+        .map_err(|error| {
+            let terminal = std::io::stderr().is_terminal();
+            let ci = std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false");
+            let frame = match global.error_format {
+                ErrorFormat::Frame => true,
+                ErrorFormat::Compact => false,
+                ErrorFormat::Auto => terminal && !ci,
+            };
+            if frame {
+                let color = terminal && std::env::var_os("NO_COLOR").is_none();
+                eprintln!("{}", error.code_frame(color));
+            } else {
+                eprintln!("error: {error}");
+            }
+        })
         .ok()
 }
 

@@ -40,8 +40,8 @@ pub(crate) struct RunArgs {
 
 impl RunArgs {
     /// Runs the scenario and prints its checks; returns the exit code.
-    pub(crate) fn exec(self, _global: &Global) -> anyhow::Result<u8> {
-        let Some(plan) = load_or_report(&self.file) else {
+    pub(crate) fn exec(self, global: &Global) -> anyhow::Result<u8> {
+        let Some(plan) = load_or_report(&self.file, global) else {
             return Ok(EXIT_USAGE);
         };
         let seed = self.seed.unwrap_or(plan.seed);

@@ -43,7 +43,7 @@ impl ShrinkArgs {
     pub(crate) fn exec(self, global: &Global) -> anyhow::Result<u8> {
         use simnet::scenario::shrink::{self as shrinker, ShrinkError, ShrinkOptions};
 
-        let Some(plan) = load_or_report(&self.file) else {
+        let Some(plan) = load_or_report(&self.file, global) else {
             return Ok(EXIT_USAGE);
         };
         let text = std::fs::read_to_string(&self.file)?;

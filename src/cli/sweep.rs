@@ -32,7 +32,7 @@ pub(crate) struct SweepArgs {
 impl SweepArgs {
     /// Runs the scenario over the seed range and groups the failures; returns the exit code.
     pub(crate) fn exec(self, global: &Global) -> anyhow::Result<u8> {
-        let Some(plan) = load_or_report(&self.file) else {
+        let Some(plan) = load_or_report(&self.file, global) else {
             return Ok(EXIT_USAGE);
         };
         let seeds: Vec<u64> = self.seeds.collect();
