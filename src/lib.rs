@@ -13,9 +13,12 @@
 //! - [`sim`]: the deterministic simulated network the same nodes run in.
 //! - [`scenario`]: YAML scenarios, their runner, expectations and invariants.
 //! - [`report`]: JUnit, Markdown and JSON reports of a conformance run.
+//! - [`bench_report`]: `reports/bench.md` and its chart from criterion's
+//!   results (`simnet bench-report`).
 //! - [`fuzz`]: a bounded fuzzer of the decoders, the handshake verifier and
 //!   the scenario loader (`simnet fuzz`).
 
+pub mod bench_report;
 pub mod fuzz;
 pub mod net;
 pub mod protocol;

@@ -279,20 +279,18 @@ fn sweep_finds_failing_seeds_and_its_replay_fails_the_same_way() {
 }
 
 /// Writes one criterion result the way criterion lays it out:
-/// `GROUP/FUNCTION[/PARAMETER]/new/{benchmark,estimates}.json`.
-fn write_criterion_result(
-    dir: &Path,
-    (group, function, parameter): (&str, &str, Option<&str>),
-    median_ns: f64,
-    throughput: &str,
-) {
-    let id = match parameter {
-        Some(parameter) => format!("{group}/{function}/{parameter}"),
-        None => format!("{group}/{function}"),
+/// `GROUP/FUNCTION[/PARAMETER]/new/{benchmark,estimates}.json`, with a
+/// throughput of `amount` `unit`s (`Bytes`, `Elements`; `""` for none).
+fn write_criterion_result(dir: &Path, id: &str, median_ns: f64, (unit, amount): (&str, u64)) {
+    let mut parts = id.splitn(3, '/');
+    let (group, function) = (parts.next().unwrap(), parts.next().unwrap());
+    let value = parts.next().map_or("null".to_owned(), |p| format!("{p:?}"));
+    let throughput = match unit {
+        "" => "null".to_owned(),
+        unit => format!(r#"{{"{unit}":{amount}}}"#),
     };
-    let value = parameter.map_or("null".to_owned(), |p| format!("{p:?}"));
     for kind in ["new", "base"] {
-        let at = dir.join(&id).join(kind);
+        let at = dir.join(id).join(kind);
         std::fs::create_dir_all(&at).unwrap();
         std::fs::write(
             at.join("benchmark.json"),
@@ -317,57 +315,22 @@ fn write_criterion_result(
 fn bench_report_writes_the_expected_markdown_and_chart_from_criterion_results() {
     let dir = scratch("bench-report");
     let criterion = dir.join("criterion");
-    let kib64 = r#"{"Bytes":65536}"#;
-    let mib1 = r#"{"Bytes":1048576}"#;
-    let one = r#"{"Elements":1}"#;
     for (id, median_ns, throughput) in [
-        (
-            ("direct", "simnet", Some("64B-1")),
-            61_000.0,
-            r#"{"Bytes":64}"#,
-        ),
-        (
-            ("direct", "bare_rr", Some("64B-1")),
-            52_000.0,
-            r#"{"Bytes":64}"#,
-        ),
-        (
-            ("direct", "tcp_echo", Some("64B-1")),
-            9_500.0,
-            r#"{"Bytes":64}"#,
-        ),
-        (
-            ("direct", "simnet", Some("64B-32")),
-            410_000.0,
-            r#"{"Bytes":2048}"#,
-        ),
-        (
-            ("direct", "bare_rr", Some("64B-32")),
-            395_000.0,
-            r#"{"Bytes":2048}"#,
-        ),
-        (("direct", "simnet", Some("64KiB-1")), 384_489.5, kib64),
-        (("direct", "bare_rr", Some("64KiB-1")), 371_000.0, kib64),
-        (("direct", "simnet", Some("1MiB-1")), 4_200_000.0, mib1),
-        (("direct", "bare_rr", Some("1MiB-1")), 3_500_000.0, mib1),
-        (("handshake", "simnet", None), 1_300_000.0, one),
-        (("handshake", "bare", None), 1_000_000.0, one),
-        (
-            ("handshake", "simnet", Some("16")),
-            9_100_000.0,
-            r#"{"Elements":16}"#,
-        ),
-        (
-            ("handshake", "bare", Some("16")),
-            5_000_000.0,
-            r#"{"Elements":16}"#,
-        ),
-        (
-            ("broadcast", "simnet", Some("2")),
-            2_500_000_000.0,
-            r#"{"Elements":40}"#,
-        ),
-        (("simulate", "simnet", Some("3-nodes")), 850.0, "null"),
+        ("direct/simnet/64B-1", 61_000.0, ("Bytes", 64)),
+        ("direct/bare_rr/64B-1", 52_000.0, ("Bytes", 64)),
+        ("direct/tcp_echo/64B-1", 9_500.0, ("Bytes", 64)),
+        ("direct/simnet/64B-32", 410_000.0, ("Bytes", 2048)),
+        ("direct/bare_rr/64B-32", 395_000.0, ("Bytes", 2048)),
+        ("direct/simnet/64KiB-1", 384_489.5, ("Bytes", 65536)),
+        ("direct/bare_rr/64KiB-1", 371_000.0, ("Bytes", 65536)),
+        ("direct/simnet/1MiB-1", 4_200_000.0, ("Bytes", 1 << 20)),
+        ("direct/bare_rr/1MiB-1", 3_500_000.0, ("Bytes", 1 << 20)),
+        ("handshake/simnet", 1_300_000.0, ("Elements", 1)),
+        ("handshake/bare", 1_000_000.0, ("Elements", 1)),
+        ("handshake/simnet/16", 9_100_000.0, ("Elements", 16)),
+        ("handshake/bare/16", 5_000_000.0, ("Elements", 16)),
+        ("broadcast/simnet/2", 2_500_000_000.0, ("Elements", 40)),
+        ("simulate/simnet/3-nodes", 850.0, ("", 0)),
     ] {
         write_criterion_result(&criterion, id, median_ns, throughput);
     }
@@ -407,7 +370,13 @@ fn bench_report_writes_the_expected_markdown_and_chart_from_criterion_results() 
 
     let empty = dir.join("empty");
     std::fs::create_dir_all(&empty).unwrap();
-    let out = simnet(&["bench-report", "--criterion-dir", empty.to_str().unwrap()]);
+    let out = simnet(&[
+        "bench-report",
+        "--criterion-dir",
+        empty.to_str().unwrap(),
+        "--out",
+        dir.join("not-written").to_str().unwrap(),
+    ]);
     assert_eq!(out.status.code(), Some(2));
     assert!(
         text(&out.stderr).contains("no criterion results under"),

@@ -1,8 +1,10 @@
 //! `simnet bench-report`: criterion's results as reports/bench.md and a chart.
+//! The report is made by [`simnet::bench_report`]; this file adds what
+//! comes from the machine it runs on: today's date and the CPU.
 
 use std::path::PathBuf;
 
-use simnet::report::bench::{write_bench_report, BenchReportError};
+use simnet::bench_report::{write_bench_report, BenchReportError, Machine};
 
 use super::{EXIT_PASS, EXIT_USAGE};
 use crate::Global;
@@ -28,7 +30,7 @@ pub(crate) struct BenchReportArgs {
 impl BenchReportArgs {
     /// Writes the benchmark report and prints each target; returns the exit code.
     pub(crate) fn exec(self, _global: &Global) -> anyhow::Result<u8> {
-        match write_bench_report(&self.criterion_dir, &self.out, &today()) {
+        match write_bench_report(&self.criterion_dir, &self.out, &today(), &this_machine()) {
             Ok(targets) => {
                 for target in targets {
                     println!(
@@ -51,6 +53,22 @@ impl BenchReportArgs {
             Err(error) => Err(error.into()),
         }
     }
+}
+
+/// This machine: the CPU model from `/proc/cpuinfo` where it exists, and the
+/// logical cores.
+fn this_machine() -> Machine {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|info| {
+            info.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split_once(':'))
+                .map(|(_, v)| v.trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    Machine { cpu, cores }
 }
 
 /// Today's date (UTC) as YYYY-MM-DD, from the system clock.

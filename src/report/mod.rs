@@ -1,8 +1,7 @@
-//! Conformance reports: one [`Report`] value rendered as JUnit XML (for CI
-//! systems), Markdown with sequence diagrams of failing runs (for people
-//! reading a pull request) and JSON (for tools).
+//! Conformance reports of a `simnet conformance` run: one [`Report`] value
+//! rendered as JUnit XML (for CI systems), Markdown with sequence diagrams of
+//! failing runs (for people reading a pull request) and JSON (for tools).
 
-pub mod bench;
 pub mod junit;
 pub mod markdown;
 

@@ -1,0 +1,67 @@
+//! `reports/bench.md` and `reports/bench-throughput.svg` from criterion's
+//! results (`simnet bench-report`): medians, each simnet figure's ratio to
+//! every baseline measured beside it (same group, same parameter), whether
+//! the benchmark issue's targets hold, and a chart of direct-message
+//! throughput by payload size.
+//!
+//! [`criterion`] reads the results, [`targets`] pairs and checks them,
+//! [`markdown`](mod@markdown) and [`chart`] render them. The caller names
+//! the date and the [`Machine`], so the same results always give the same
+//! report.
+
+pub mod chart;
+pub mod criterion;
+pub mod markdown;
+pub mod targets;
+
+use std::path::{Path, PathBuf};
+
+pub use chart::Chart;
+pub use criterion::BenchResult;
+pub use markdown::Machine;
+pub use targets::{Target, TargetOutcome, TARGETS};
+
+/// Why the report could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum BenchReportError {
+    /// A file could not be read or written.
+    #[error("{path}: {error}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The error.
+        error: std::io::Error,
+    },
+    /// A criterion file is not what criterion writes.
+    #[error("{path}: {error}")]
+    Json {
+        /// The file.
+        path: PathBuf,
+        /// The error.
+        error: serde_json::Error,
+    },
+    /// No results were found.
+    #[error("no criterion results under {0}; run `cargo bench` first")]
+    Empty(PathBuf),
+}
+
+/// Reads criterion's results under `criterion_dir` and writes `bench.md` and
+/// `bench-throughput.svg` to `out_dir`, dated `date`, naming `machine`;
+/// returns every target checked.
+pub fn write_bench_report(
+    criterion_dir: &Path,
+    out_dir: &Path,
+    date: &str,
+    machine: &Machine,
+) -> Result<Vec<TargetOutcome>, BenchReportError> {
+    let results = criterion::collect(criterion_dir)?;
+    let io = |path: PathBuf| move |error| BenchReportError::Io { path, error };
+    std::fs::create_dir_all(out_dir).map_err(io(out_dir.to_owned()))?;
+    let md = out_dir.join("bench.md");
+    let mut text = markdown::markdown(&results, machine, date);
+    text.push_str("![Direct-message throughput by payload size](bench-throughput.svg)\n");
+    std::fs::write(&md, text).map_err(io(md.clone()))?;
+    let svg = out_dir.join("bench-throughput.svg");
+    std::fs::write(&svg, Chart::THROUGHPUT.throughput_svg(&results)).map_err(io(svg.clone()))?;
+    Ok(targets::check_targets(&targets::ratios(&results)))
+}
