@@ -245,18 +245,19 @@ impl World {
         });
     }
 
-    /// Checks both nodes exist, applies `fault` to turmoil's link between
-    /// them and records it under `world`.
+    /// Checks both nodes exist, applies a fault to turmoil's link between
+    /// them and records it under `world` (`fault` gets the two names).
     fn link_fault(
         &mut self,
         a: &str,
         b: &str,
+        fault: impl FnOnce(String, String) -> Fault,
         apply: impl FnOnce(&mut turmoil::Sim<'static>),
-        fault: Fault,
     ) -> Result<(), NetworkError> {
         self.node(a)?;
         self.node(b)?;
         apply(&mut self.sim);
+        let fault = fault(a.to_owned(), b.to_owned());
         self.record("world", Record::Fault(fault));
         Ok(())
     }
@@ -438,41 +439,35 @@ impl Network for World {
 }
 
 impl Faults for World {
-    /// Drops every message between `a` and `b`, both ways, until [`Self::repair`].
-    /// turmoil's TCP does not retransmit: a stream that loses a segment this way
-    /// is broken, as a real one would be after its retransmissions ran out.
+    // turmoil's TCP does not retransmit: a stream that loses a segment to a
+    // partition is broken, as a real one would be after its retransmissions
+    // ran out.
     fn partition(&mut self, a: &str, b: &str) -> Result<(), NetworkError> {
-        let fault = Fault::Partition {
-            a: a.to_owned(),
-            b: b.to_owned(),
-        };
-        self.link_fault(a, b, |sim| sim.partition(a, b), fault)
+        self.link_fault(
+            a,
+            b,
+            |a, b| Fault::Partition { a, b },
+            |sim| sim.partition(a, b),
+        )
     }
-    /// Ends a partition between `a` and `b`.
+
     fn repair(&mut self, a: &str, b: &str) -> Result<(), NetworkError> {
-        let fault = Fault::Repair {
-            a: a.to_owned(),
-            b: b.to_owned(),
-        };
-        self.link_fault(a, b, |sim| sim.repair(a, b), fault)
+        self.link_fault(a, b, |a, b| Fault::Repair { a, b }, |sim| sim.repair(a, b))
     }
-    /// Queues every message between `a` and `b` until [`Self::release`]; nothing is lost.
+
     fn hold(&mut self, a: &str, b: &str) -> Result<(), NetworkError> {
-        let fault = Fault::Hold {
-            a: a.to_owned(),
-            b: b.to_owned(),
-        };
-        self.link_fault(a, b, |sim| sim.hold(a, b), fault)
+        self.link_fault(a, b, |a, b| Fault::Hold { a, b }, |sim| sim.hold(a, b))
     }
-    /// Delivers the messages held between `a` and `b` and lets new ones flow.
+
     fn release(&mut self, a: &str, b: &str) -> Result<(), NetworkError> {
-        let fault = Fault::Release {
-            a: a.to_owned(),
-            b: b.to_owned(),
-        };
-        self.link_fault(a, b, |sim| sim.release(a, b), fault)
+        self.link_fault(
+            a,
+            b,
+            |a, b| Fault::Release { a, b },
+            |sim| sim.release(a, b),
+        )
     }
-    /// Sets the latency range of messages between `a` and `b`.
+
     fn set_latency(
         &mut self,
         a: &str,
@@ -480,40 +475,28 @@ impl Faults for World {
         min: Duration,
         max: Duration,
     ) -> Result<(), NetworkError> {
-        let fault = Fault::Latency {
-            a: a.to_owned(),
-            b: b.to_owned(),
-            min,
-            max,
-        };
-        let apply = |sim: &mut turmoil::Sim<'static>| {
+        let fault = |a, b| Fault::Latency { a, b, min, max };
+        self.link_fault(a, b, fault, |sim| {
             sim.set_link_latency(a, b, min);
             sim.set_link_max_message_latency(a, b, max);
-        };
-        self.link_fault(a, b, apply, fault)
+        })
     }
-    /// Makes the link between `a` and `b` lossy: for each message sent on
-    /// it, with probability `rate`, the link drops everything in flight on
-    /// it; the next message sent repairs it (turmoil's repair rate is 1).
+
+    // turmoil draws the loss for each message enqueued on the link; a hit
+    // drops everything in flight on it, and the next message repairs it
+    // (its repair rate is 1).
     fn set_loss(&mut self, a: &str, b: &str, rate: f64) -> Result<(), NetworkError> {
-        let fault = Fault::Loss {
-            a: a.to_owned(),
-            b: b.to_owned(),
-            rate,
-        };
-        self.link_fault(
-            a,
-            b,
-            |sim| sim.set_link_fail_rate(a, b, rate.clamp(0.0, 1.0)),
-            fault,
-        )
+        let fault = |a, b| Fault::Loss { a, b, rate };
+        self.link_fault(a, b, fault, |sim| {
+            sim.set_link_fail_rate(a, b, rate.clamp(0.0, 1.0))
+        })
     }
-    /// Makes every link lose messages at `rate` (see [`Self::set_loss`]).
+
     fn set_global_loss(&mut self, rate: f64) {
         self.sim.set_fail_rate(rate.clamp(0.0, 1.0));
         self.record("world", Record::Fault(Fault::GlobalLoss { rate }));
     }
-    /// Stops `node` at once: its tasks, connections and state are gone.
+
     fn crash(&mut self, node: &str) -> Result<(), NetworkError> {
         self.node(node)?;
         self.collect();
@@ -525,7 +508,7 @@ impl Faults for World {
         self.record(node, Record::Crashed);
         Ok(())
     }
-    /// Starts a crashed `node` again with the same identity and empty state.
+
     fn restart(&mut self, node: &str) -> Result<(), NetworkError> {
         self.node(node)?;
         self.sim.bounce(node);
@@ -543,8 +526,7 @@ impl Faults for World {
             Err(NetworkError::NodeDown(node.to_owned()))
         }
     }
-    /// Shifts `node`'s wall clock by `offset_ms` (its handshake timestamps and
-    /// freshness checks use the shifted clock).
+
     fn set_clock_offset(&mut self, node: &str, offset_ms: i64) -> Result<(), NetworkError> {
         self.node(node)?
             .wall_offset_ms
