@@ -95,11 +95,28 @@ fn scenarios_readme_lists_every_action_and_where_it_runs() {
             Some((word.to_owned(), sim_only))
         })
         .collect();
+    let all: BTreeSet<String> = action_keywords().into_iter().collect();
+    assert_eq!(
+        documented.keys().cloned().collect::<BTreeSet<_>>(),
+        all,
+        "the table lists every action of the file model"
+    );
     let actual: BTreeMap<String, bool> = actions_in_the_suite()
         .into_iter()
         .map(|(word, action)| (word.to_owned(), action.needs_simulator()))
         .collect();
-    assert_eq!(documented, actual);
+    assert_eq!(documented, actual, "the simulator-only column");
+}
+
+#[test]
+fn loss_is_documented_per_message_sent_not_per_tick() {
+    let schema = simnet::scenario::load::json_schema();
+    assert!(!schema.contains("per millisecond tick"), "{schema}");
+    assert_eq!(
+        schema.matches("for each message sent on").count(),
+        2,
+        "network.loss and a step's loss.rate: {schema}"
+    );
 }
 
 #[test]
