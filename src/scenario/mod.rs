@@ -11,6 +11,7 @@
 pub mod invariants;
 pub mod load;
 pub mod model;
+pub mod oracle;
 pub mod outcome;
 pub mod plan;
 pub mod replay;

@@ -666,6 +666,32 @@ pub struct ExpectSpec {
     /// Bounds on what a node held in memory at its peak.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub buffered: Vec<BufferedExpect>,
+    /// Pairs whose two sides agree: both have verified the other, or neither
+    /// has (a liveness oracle: no session is left half-open).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub agree: Vec<Vec<NodeRef>>,
+    /// Broadcasts that reached every listed subscriber still connected to
+    /// the publisher through verified links between honest listed nodes.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub reached: Vec<ReachedExpect>,
+}
+
+/// A broadcast of `from` on `topic` (with `data`) reached each node of `to`
+/// that the publisher reaches through links verified on both sides, among
+/// honest nodes of `to`, at the moment of the check.
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReachedExpect {
+    /// The publisher.
+    pub from: NodeRef,
+    /// Topic.
+    pub topic: String,
+    /// Only messages with this payload.
+    #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data: Option<String>,
+    /// The subscribers.
+    pub to: Vec<NodeRef>,
 }
 
 /// The most items `node` held at once so far (queued events, unanswered

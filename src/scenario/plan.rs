@@ -244,6 +244,17 @@ pub enum Check {
     Malformed { node: String, at_least: u64 },
     /// `node` held at most `at_most` items at its peak.
     Buffered { node: String, at_most: u64 },
+    /// `a` and `b` agree: both verified each other, or neither did.
+    Agree { a: String, b: String },
+    /// A broadcast of `from` on `topic` (with `data`) reached each of `to`
+    /// that `from` reaches through links verified on both sides among the
+    /// honest nodes of `to`.
+    Reached {
+        from: String,
+        topic: String,
+        data: Option<Vec<u8>>,
+        to: Vec<String>,
+    },
 }
 
 /// What a check claims, in the words reports show.
@@ -308,6 +319,18 @@ impl fmt::Display for Check {
             Check::Buffered { node, at_most } => {
                 write!(f, "{node} held at most {at_most} item(s) at its peak")
             }
+            Check::Agree { a, b } => write!(f, "{a} and {b} agree on their session"),
+            Check::Reached {
+                from,
+                topic,
+                data: d,
+                to,
+            } => write!(
+                f,
+                "broadcast of {from} on {topic}{} reached every connected one of {}",
+                data(d),
+                to.join(", ")
+            ),
             Check::Connections { node, peer, count } => write!(
                 f,
                 "{node} has {count} connection(s){}",

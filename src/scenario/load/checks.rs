@@ -9,8 +9,8 @@ use super::{validate::Validator, LoadError};
 use crate::scenario::{
     model::{
         BufferedExpect, ConnectionsExpect, DeliveryExpect, ExpectSpec, HandshakeExpect,
-        HandshakeNever, Located, MalformedExpect, MessageNever, NeverSpec, NodeRef, RefusedExpect,
-        RejectedExpect, RequestsExpect, RetriedExpect,
+        HandshakeNever, Located, MalformedExpect, MessageNever, NeverSpec, NodeRef, ReachedExpect,
+        RefusedExpect, RejectedExpect, RequestsExpect, RetriedExpect,
     },
     plan::{Check, Never},
 };
@@ -32,6 +32,8 @@ impl Validator<'_> {
             retried,
             malformed,
             buffered,
+            agree,
+            reached,
         } = spec;
         let mut out = Vec::new();
         let pairs = |list: &[Vec<NodeRef>], what, make: fn(String, String) -> Check| {
@@ -130,6 +132,21 @@ impl Validator<'_> {
             out.push(Check::Malformed {
                 node: self.node(node)?,
                 at_least: *at_least,
+            });
+        }
+        out.extend(pairs(agree, "agree", |a, b| Check::Agree { a, b })?);
+        for r in reached {
+            let ReachedExpect {
+                from,
+                topic,
+                data,
+                to,
+            } = r;
+            out.push(Check::Reached {
+                from: self.node(from)?,
+                topic: topic.clone(),
+                data: data.as_ref().map(|d| d.as_bytes().to_vec()),
+                to: self.nodes(to)?,
             });
         }
         if out.is_empty() {

@@ -2,12 +2,15 @@
 //! the nodes' current state (asked through their command handles) and the
 //! events recorded so far.
 
+use std::collections::BTreeSet;
+
 use super::Runner;
 use crate::{
     net::{Network, NetworkError, Record},
     protocol::{Event, HandshakeState},
     scenario::{
-        model::{FailureReason, RefusalRule, StateSpec},
+        model::{FailureReason, NodeKind, RefusalRule, StateSpec},
+        oracle,
         plan::Check,
     },
 };
@@ -36,9 +39,64 @@ impl<W: Network> Runner<'_, W> {
             .is_some_and(|p| p.handshake == HandshakeState::Verified))
     }
 
+    /// Whether `node` follows the protocol (the publisher's path to a
+    /// subscriber may only run through honest nodes).
+    fn is_honest(&self, node: &str) -> bool {
+        self.plan
+            .nodes
+            .iter()
+            .any(|n| n.name == node && n.kind == NodeKind::Honest)
+    }
+
+    /// How many broadcasts on `topic` (with `data`) reached `node`'s application.
+    fn received(&self, node: &str, topic: &str, data: Option<&[u8]>) -> usize {
+        self.events_of(node)
+            .filter(|e| {
+                matches!(e, Event::Broadcast { topic: t, data: d, .. }
+                    if t == topic && data.is_none_or(|want| want == d.as_slice()))
+            })
+            .count()
+    }
+
     pub(super) fn evaluate(&mut self, check: &Check) -> Result<Option<String>, NetworkError> {
         let fail = |held: bool, why: String| if held { None } else { Some(why) };
         Ok(match check {
+            Check::Agree { a, b } => {
+                let (ab, ba) = (self.verified(a, b)?, self.verified(b, a)?);
+                fail(
+                    oracle::sessions_agree(ab, ba),
+                    format!("{a} verified {b}: {ab}; {b} verified {a}: {ba}"),
+                )
+            }
+            Check::Reached {
+                from,
+                topic,
+                data,
+                to,
+            } => {
+                let honest: Vec<&str> = to
+                    .iter()
+                    .chain([from])
+                    .map(String::as_str)
+                    .filter(|n| self.is_honest(n))
+                    .collect();
+                let mut linked = BTreeSet::new();
+                for (i, a) in honest.iter().enumerate() {
+                    for b in &honest[i + 1..] {
+                        if self.verified(a, b)? && self.verified(b, a)? {
+                            linked.insert((*a, *b));
+                        }
+                    }
+                }
+                let missed: Vec<&str> = oracle::reachable(from, &honest, &linked)
+                    .into_iter()
+                    .filter(|node| self.received(node, topic, data.as_deref()) == 0)
+                    .collect();
+                fail(
+                    missed.is_empty(),
+                    format!("connected and missed it: {}", missed.join(", ")),
+                )
+            }
             Check::Verified { a, b } => {
                 let (ab, ba) = (self.verified(a, b)?, self.verified(b, a)?);
                 fail(
@@ -88,13 +146,7 @@ impl<W: Network> Runner<'_, W> {
                 }
             }
             Check::Delivered { topic, node, data } | Check::NotDelivered { topic, node, data } => {
-                let count = self
-                    .events_of(node)
-                    .filter(|e| {
-                        matches!(e, Event::Broadcast { topic: t, data: d, .. }
-                        if t == topic && data.as_ref().is_none_or(|want| want == d))
-                    })
-                    .count();
+                let count = self.received(node, topic, data.as_deref());
                 match check {
                     Check::Delivered { .. } => {
                         fail(count > 0, format!("{node} received nothing on {topic}"))
