@@ -2,7 +2,9 @@
 //! (and so on every seed of every sweep), whatever the scenario expects:
 //!
 //! 1. No direct message or broadcast reaches an application from a peer that
-//!    is not verified, or that is banned, at that moment.
+//!    is not verified, or that is banned, at that moment; and no broadcast
+//!    whose *author* the receiver has banned, or does not allow, reaches it
+//!    through any forwarder.
 //! 2. Every handshake ends `Verified` or `Failed` within its node's timeout
 //!    (unless the run ends or the node crashes first).
 //! 3. A session is never verified twice.
@@ -41,19 +43,35 @@ struct NodeView {
     sends: BTreeMap<SendId, u32>,
 }
 
-/// Checks the invariants on `trace`. `configs` holds each node's configuration;
-/// `accepted` lists sends accepted per node (in its current incarnation) that
-/// must have ended by `end`. `slack` is how late past its timeout a handshake
-/// may be recorded as finished (real-time runs need more than the
-/// simulator's 1 ms ticks: [`crate::sim::SIMULATED_TIMING_SLACK`]).
-pub fn check(
-    trace: &[TraceEntry],
-    names: &Names,
-    configs: &BTreeMap<String, NodeConfig>,
-    accepted: &[(String, SendId)],
-    end: Duration,
-    slack: Duration,
-) -> Vec<Violation> {
+/// What the rules need to know besides the trace.
+pub struct Context<'a> {
+    /// Peer id ↔ node name.
+    pub names: &'a Names,
+    /// Each node's configuration (timeouts, limits).
+    pub configs: &'a BTreeMap<String, NodeConfig>,
+    /// Each node with an allow-list: the peers whose instance keys are on it.
+    pub allowed: &'a BTreeMap<String, BTreeSet<PeerId>>,
+    /// Sends accepted per node (in its current incarnation) that must have
+    /// ended by `end`.
+    pub accepted: &'a [(String, SendId)],
+    /// When the run ended.
+    pub end: Duration,
+    /// How late past its timeout a handshake may be recorded as finished
+    /// (real-time runs need more than the simulator's 1 ms ticks:
+    /// [`crate::sim::SIMULATED_TIMING_SLACK`]).
+    pub slack: Duration,
+}
+
+/// Checks the invariants on `trace`.
+pub fn check(trace: &[TraceEntry], context: &Context<'_>) -> Vec<Violation> {
+    let Context {
+        names,
+        configs,
+        allowed,
+        accepted,
+        end,
+        slack,
+    } = *context;
     let mut violations = Vec::new();
     let mut views: BTreeMap<String, NodeView> = BTreeMap::new();
     let mut violate = |entry: &TraceEntry, rule: Rule| {
@@ -153,6 +171,19 @@ pub fn check(
                 if view.banned.contains(peer) {
                     violate(entry, Rule::BannedMessage);
                 }
+                if let Event::Broadcast {
+                    author: Some(author),
+                    ..
+                } = event
+                {
+                    if view.banned.contains(author) {
+                        violate(entry, Rule::BannedAuthor);
+                    }
+                    let allows = allowed.get(&entry.node);
+                    if allows.is_some_and(|peers| !peers.contains(author)) {
+                        violate(entry, Rule::AuthorNotAllowed);
+                    }
+                }
             }
             Event::SendOutcome { id, .. } => {
                 let outcomes = view.sends.entry(*id).or_default();
@@ -243,18 +274,28 @@ mod tests {
         accepted: &[(String, SendId)],
         end_ms: u64,
     ) -> Vec<String> {
+        check_allowing(trace, accepted, end_ms, &BTreeMap::new())
+    }
+
+    fn check_allowing(
+        trace: &[TraceEntry],
+        accepted: &[(String, SendId)],
+        end_ms: u64,
+        allowed: &BTreeMap<String, BTreeSet<PeerId>>,
+    ) -> Vec<String> {
         let configs = BTreeMap::from([("a".to_owned(), NodeConfig::default())]);
-        check(
-            trace,
-            &Names::default(),
-            &configs,
+        let context = Context {
+            names: &Names::default(),
+            configs: &configs,
+            allowed,
             accepted,
-            Duration::from_millis(end_ms),
-            SIMULATED_TIMING_SLACK,
-        )
-        .iter()
-        .map(ToString::to_string)
-        .collect()
+            end: Duration::from_millis(end_ms),
+            slack: SIMULATED_TIMING_SLACK,
+        };
+        check(trace, &context)
+            .iter()
+            .map(ToString::to_string)
+            .collect()
     }
 
     #[test]
@@ -302,6 +343,65 @@ mod tests {
                 .any(|l| l.starts_with("message from a banned peer")),
             "{v:?}"
         );
+    }
+
+    fn broadcast(author: PeerId, from: PeerId) -> Event {
+        Event::Broadcast {
+            topic: "t".into(),
+            author: Some(author),
+            from,
+            data: b"x".to_vec(),
+        }
+    }
+
+    #[test]
+    fn gossip_of_a_banned_author_through_a_verified_forwarder_is_a_violation() {
+        let (forwarder, author) = (peer(), peer());
+        let trace = [
+            at(0, "a", handshake(forwarder, HandshakeState::Connected)),
+            at(10, "a", handshake(forwarder, HandshakeState::Verified)),
+            at(
+                11,
+                "a",
+                Event::Banned {
+                    peer: author,
+                    reason: "x".into(),
+                    duration: None,
+                },
+            ),
+            at(12, "a", broadcast(author, forwarder)),
+        ];
+        let v = check_trace(&trace, &[], 100);
+        assert_eq!(v.len(), 1, "{v:?}");
+        assert!(
+            v[0].starts_with("broadcast whose author is banned"),
+            "{v:?}"
+        );
+        let relayed_by_an_honest_author = [
+            at(0, "a", handshake(forwarder, HandshakeState::Connected)),
+            at(10, "a", handshake(forwarder, HandshakeState::Verified)),
+            at(12, "a", broadcast(peer(), forwarder)),
+        ];
+        assert!(check_trace(&relayed_by_an_honest_author, &[], 100).is_empty());
+    }
+
+    #[test]
+    fn gossip_of_an_author_off_the_allow_list_is_a_violation() {
+        let (forwarder, author) = (peer(), peer());
+        let trace = [
+            at(0, "a", handshake(forwarder, HandshakeState::Connected)),
+            at(10, "a", handshake(forwarder, HandshakeState::Verified)),
+            at(12, "a", broadcast(author, forwarder)),
+        ];
+        let only_forwarder = BTreeMap::from([("a".to_owned(), BTreeSet::from([forwarder]))]);
+        let v = check_allowing(&trace, &[], 100, &only_forwarder);
+        assert_eq!(v.len(), 1, "{v:?}");
+        assert!(
+            v[0].starts_with("broadcast whose author is not allowed"),
+            "{v:?}"
+        );
+        let both = BTreeMap::from([("a".to_owned(), BTreeSet::from([forwarder, author]))]);
+        assert!(check_allowing(&trace, &[], 100, &both).is_empty());
     }
 
     #[test]

@@ -13,6 +13,11 @@ pub enum Rule {
     UnverifiedMessage,
     /// A direct message or broadcast from a banned peer reached an application.
     BannedMessage,
+    /// A broadcast whose author the receiver has banned reached its application.
+    BannedAuthor,
+    /// A broadcast whose author is not on the receiver's allow-list reached
+    /// its application.
+    AuthorNotAllowed,
     /// A handshake ended after its node's timeout.
     HandshakeLate,
     /// A handshake was still open long after its timeout when the run ended.
@@ -35,6 +40,10 @@ impl Rule {
         match self {
             Rule::UnverifiedMessage => "message from an unverified peer reached the application",
             Rule::BannedMessage => "message from a banned peer reached the application",
+            Rule::BannedAuthor => "broadcast whose author is banned reached the application",
+            Rule::AuthorNotAllowed => {
+                "broadcast whose author is not allowed reached the application"
+            }
             Rule::HandshakeLate => "handshake finished after its timeout",
             Rule::HandshakeNeverFinished => "handshake never finished",
             Rule::VerifiedTwice => "session verified twice",

@@ -142,14 +142,22 @@ impl<W: Network> Runner<'_, W> {
             .filter_map(|s| s.result.as_ref().ok().map(|id| (s.plan.from.clone(), *id)))
             .collect();
         let mut violations = self.never_violations();
-        violations.extend(invariants::check(
-            self.world.trace(),
-            self.world.names(),
-            &self.configs,
-            &accepted,
-            self.world.elapsed(),
-            self.world.timing_slack(),
-        ));
+        let mut allowed = BTreeMap::new();
+        for node in &self.plan.nodes {
+            if let Some(names) = &node.allow {
+                let peers = names.iter().filter_map(|n| self.world.peer_id(n).ok());
+                allowed.insert(node.name.clone(), peers.collect());
+            }
+        }
+        let context = invariants::Context {
+            names: self.world.names(),
+            configs: &self.configs,
+            allowed: &allowed,
+            accepted: &accepted,
+            end: self.world.elapsed(),
+            slack: self.world.timing_slack(),
+        };
+        violations.extend(invariants::check(self.world.trace(), &context));
         let mut nodes = BTreeMap::new();
         for name in self.world.node_names() {
             nodes.insert(name.clone(), self.final_node(&name));
