@@ -19,6 +19,7 @@
 //!   the scenario loader (`simnet fuzz`).
 
 pub mod bench_report;
+pub mod explore;
 pub mod fuzz;
 pub mod net;
 pub mod protocol;

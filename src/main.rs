@@ -7,9 +7,9 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use cli::{
-    bench_report::BenchReportArgs, conformance::ConformanceArgs, demo::DemoArgs, fuzz::FuzzArgs,
-    logging::init_logging, run::RunArgs, schema::SchemaArgs, shrink::ShrinkArgs,
-    simulate::SimulateArgs, sweep::SweepArgs, EXIT_PASS, EXIT_USAGE,
+    bench_report::BenchReportArgs, conformance::ConformanceArgs, demo::DemoArgs,
+    explore::ExploreArgs, fuzz::FuzzArgs, logging::init_logging, run::RunArgs, schema::SchemaArgs,
+    shrink::ShrinkArgs, simulate::SimulateArgs, sweep::SweepArgs, EXIT_PASS, EXIT_USAGE,
 };
 
 mod cli;
@@ -47,6 +47,7 @@ pub(crate) struct Global {
 enum Command {
     Conformance(ConformanceArgs),
     Sweep(SweepArgs),
+    Explore(ExploreArgs),
     Run(RunArgs),
     Shrink(ShrinkArgs),
     Fuzz(FuzzArgs),
@@ -61,6 +62,7 @@ impl Command {
         match self {
             Command::Conformance(args) => args.exec(global),
             Command::Sweep(args) => args.exec(global),
+            Command::Explore(args) => args.exec(global),
             Command::Run(args) => args.exec(global),
             Command::Shrink(args) => args.exec(global),
             Command::Fuzz(args) => args.exec(global),

@@ -7,6 +7,7 @@ pub(crate) mod args;
 pub(crate) mod bench_report;
 pub(crate) mod conformance;
 pub(crate) mod demo;
+pub(crate) mod explore;
 pub(crate) mod fuzz;
 pub(crate) mod logging;
 pub(crate) mod run;

@@ -21,6 +21,10 @@ pub struct CheckResult {
     pub line: u64,
     /// What was checked.
     pub check: String,
+    /// The expectation's keyword (`verified`, `agree`, `send`, …), for
+    /// grouping failures by kind; snapshots show the sentence instead.
+    #[serde(skip)]
+    pub kind: &'static str,
     /// Why it failed; absent when it held.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub failure: Option<String>,

@@ -257,6 +257,30 @@ pub enum Check {
     },
 }
 
+impl Check {
+    /// The expectation key that writes this check.
+    pub fn keyword(&self) -> &'static str {
+        match self {
+            Check::Verified { .. } => "verified",
+            Check::NotVerified { .. } => "not_verified",
+            Check::Handshake { .. } => "handshake",
+            Check::Delivered { .. } => "delivered",
+            Check::NotDelivered { .. } => "not_delivered",
+            Check::Requests { .. } => "requests",
+            Check::Rejected { .. } => "rejected",
+            Check::Banned { .. } => "banned",
+            Check::NotBanned { .. } => "not_banned",
+            Check::Refused { .. } => "refused",
+            Check::Connections { .. } => "connections",
+            Check::Retried { .. } => "retried",
+            Check::Malformed { .. } => "malformed",
+            Check::Buffered { .. } => "buffered",
+            Check::Agree { .. } => "agree",
+            Check::Reached { .. } => "reached",
+        }
+    }
+}
+
 /// What a check claims, in the words reports show.
 impl fmt::Display for Check {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -65,7 +65,10 @@ impl<W: Network> Runner<'_, W> {
             };
             let outcome = self.outcome_of(sent);
             let (held, actual) = match (&sent.result, &outcome) {
-                (Err(e), _) => (expect == SendExpect::Refused, format!("refused: {e}")),
+                (Err(e), _) => (
+                    expect == SendExpect::Refused,
+                    format!("refused: {}", super::refusal(e, &sent.plan)),
+                ),
                 (Ok(_), None) => (false, "no outcome".to_owned()),
                 (Ok(_), Some(Ok(response))) => {
                     let kind_ok = match (expect, response) {
@@ -89,6 +92,7 @@ impl<W: Network> Runner<'_, W> {
             results.push(CheckResult {
                 at: render_duration(sent.at),
                 line: sent.line,
+                kind: "send",
                 check: format!(
                     "send from {} to {} ends {expect}{}",
                     sent.plan.from,

@@ -91,6 +91,14 @@ fn faults<'w, W: Network>(
         .ok_or_else(|| NetworkError::NeedsSimulator(needs_simulator(line, action)))
 }
 
+/// Why a send was refused, naming the receiver rather than its peer id.
+fn refusal(error: &SendError, send: &SendPlan) -> String {
+    match error {
+        SendError::NotVerified(_) => format!("{} is not verified", send.to),
+        other => other.to_string(),
+    }
+}
+
 /// The end of a plan's run: its `end`, or [`DEFAULT_TAIL`] after the last step.
 pub fn end_of(plan: &Plan) -> Duration {
     let last = plan.steps.last().map_or(Duration::ZERO, |s| s.at);
@@ -248,6 +256,7 @@ impl<'a, W: Network> Runner<'a, W> {
                         at: render_duration(self.world.elapsed()),
                         line,
                         check: check.to_string(),
+                        kind: check.keyword(),
                         failure,
                     });
                 }
@@ -264,10 +273,7 @@ impl<'a, W: Network> Runner<'a, W> {
         };
         let result = self.world.send(&send.from, &send.to, request)?;
         if let Err(e) = &result {
-            let reason = match e {
-                SendError::NotVerified(_) => format!("{} is not verified", send.to),
-                other => other.to_string(),
-            };
+            let reason = refusal(e, send);
             self.world
                 .note(&send.from, format!("send to {} refused: {reason}", send.to));
         }

@@ -1,0 +1,277 @@
+//! `simnet explore`: generated workloads, faults and adversaries, checked by
+//! the global invariants (safety, on every event) and by liveness oracles
+//! written into each generated scenario as checks (`agree`, `reached`,
+//! probe sends). A failing run is written as the YAML scenario that was run,
+//! grouped by how it failed, and the first of each group is shrunk.
+//!
+//! It reuses the scenario runner, the invariants, `shrink` and the reports;
+//! it adds no second way to run a scenario. Above [`crate::scenario`], below
+//! the command line.
+
+pub mod generate;
+pub mod profile;
+
+use std::{
+    collections::BTreeMap,
+    path::{Path, PathBuf},
+    sync::{
+        atomic::{AtomicU64, Ordering},
+        Mutex,
+    },
+    time::{Duration, Instant},
+};
+
+pub use generate::generate;
+pub use profile::{Profile, PROFILES};
+
+use crate::scenario::{
+    load_str, run,
+    shrink::{shrink, ShrinkOptions},
+    violation::mask_numbers,
+    Mode, Outcome,
+};
+
+/// How many runs, from which seeds, and where failures go.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// The generator's weighting.
+    pub profile: Profile,
+    /// The first seed; runs use `seed`, `seed + 1`, ….
+    pub seed: u64,
+    /// Stop after this many runs (of this shard)…
+    pub runs: Option<u64>,
+    /// …or once this much wall time has passed.
+    pub duration: Option<Duration>,
+    /// Runs at once.
+    pub jobs: usize,
+    /// Only runs `i` with `i % n == k - 1` (1-based `k` of `n`).
+    pub shard: Option<(u64, u64)>,
+    /// Where failing scenarios are written.
+    pub out: PathBuf,
+    /// Simulation runs each group's shrink may spend (0: no shrinking).
+    pub shrink_runs: usize,
+}
+
+/// One explored run.
+#[derive(Debug)]
+pub struct Run {
+    /// Its seed.
+    pub seed: u64,
+    /// The scenario, as YAML.
+    pub yaml: String,
+    /// What happened (an error when the simulation itself failed).
+    pub outcome: Result<Outcome, String>,
+}
+
+impl Run {
+    /// Whether every check and invariant held.
+    pub fn passed(&self) -> bool {
+        self.outcome.as_ref().is_ok_and(|o| o.passed)
+    }
+}
+
+/// Failing runs that failed the same way.
+#[derive(Debug)]
+pub struct Group {
+    /// How they failed: the kinds of failed checks and the broken rules.
+    pub signature: String,
+    /// Their seeds, in order.
+    pub seeds: Vec<u64>,
+    /// The failing scenario of the first seed, as written.
+    pub file: PathBuf,
+    /// The shrunk scenario, when shrinking found one.
+    pub shrunk: Option<PathBuf>,
+    /// Its size after shrinking (steps), or before if not shrunk.
+    pub steps: usize,
+}
+
+/// What an exploration found.
+#[derive(Debug)]
+pub struct Summary {
+    /// Every run, in seed order.
+    pub runs: Vec<Run>,
+    /// Failures grouped by signature, biggest group first.
+    pub groups: Vec<Group>,
+}
+
+/// How a run failed, independent of names, times and counts: the kind of
+/// each failed check (with the masked reason, for sends) and each broken
+/// rule, sorted. Runs with the same class fail the same way.
+pub fn failure_class(outcome: &Outcome) -> String {
+    let mut parts: Vec<String> = outcome
+        .checks
+        .iter()
+        .filter_map(|c| {
+            let failure = c.failure.as_ref()?;
+            Some(match c.kind {
+                "send" => format!("{}: {}", anonymous(&c.check), anonymous(failure)),
+                kind => kind.to_owned(),
+            })
+        })
+        .chain(outcome.violations.iter().map(|v| v.rule.text().to_owned()))
+        .collect();
+    parts.sort();
+    parts.dedup();
+    parts.join("; ")
+}
+
+/// `text` without node names and numbers, for grouping.
+fn anonymous(text: &str) -> String {
+    let mut text = mask_numbers(text);
+    for name in generate::NAMES {
+        text = text.replace(name, "_");
+    }
+    text
+}
+
+/// The seed of this shard's `index`-th run: shard `k` of `n` takes every
+/// `n`-th seed from `options.seed + k - 1`.
+fn seed_at(options: &Options, index: u64) -> u64 {
+    let (k, n) = options.shard.unwrap_or((1, 1));
+    options.seed.wrapping_add(index * n + k - 1)
+}
+
+/// One generated run.
+pub fn run_seed(seed: u64, profile: Profile) -> Run {
+    let yaml = match serde_saphyr::to_string(&generate(seed, profile)) {
+        Ok(yaml) => yaml,
+        Err(e) => {
+            return Run {
+                seed,
+                yaml: String::new(),
+                outcome: Err(format!("cannot write the scenario: {e}")),
+            }
+        }
+    };
+    let outcome = load_str(&yaml, &format!("explore seed {seed}"))
+        .map_err(|e| e.to_string())
+        .and_then(|plan| run(&plan, seed, Mode::Simulated).map_err(|e| e.to_string()));
+    Run {
+        seed,
+        yaml,
+        outcome,
+    }
+}
+
+/// Runs the exploration; `done` is told each finished run (from a worker
+/// thread), for progress bars.
+pub fn explore(options: &Options, done: &(dyn Fn(&Run) + Sync)) -> std::io::Result<Summary> {
+    let started = Instant::now();
+    let next = AtomicU64::new(0);
+    let results: Mutex<Vec<Run>> = Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for _ in 0..options.jobs.max(1) {
+            scope.spawn(|| loop {
+                if options.duration.is_some_and(|d| started.elapsed() >= d) {
+                    break;
+                }
+                let index = next.fetch_add(1, Ordering::Relaxed);
+                if options.runs.is_some_and(|runs| index >= runs) {
+                    break;
+                }
+                let run = run_seed(seed_at(options, index), options.profile);
+                done(&run);
+                results.lock().unwrap_or_else(|p| p.into_inner()).push(run);
+            });
+        }
+    });
+    let mut runs = results.into_inner().unwrap_or_else(|p| p.into_inner());
+    runs.sort_by_key(|r| r.seed);
+    let groups = write_failures(&runs, options)?;
+    Ok(Summary { runs, groups })
+}
+
+/// Writes every failing run's scenario to `options.out`, groups them, and
+/// shrinks the first of each group.
+fn write_failures(runs: &[Run], options: &Options) -> std::io::Result<Vec<Group>> {
+    let mut by_class: BTreeMap<String, Vec<&Run>> = BTreeMap::new();
+    for run in runs.iter().filter(|r| !r.passed()) {
+        let class = match &run.outcome {
+            Ok(outcome) => failure_class(outcome),
+            Err(error) => format!("the simulation failed: {}", anonymous(error)),
+        };
+        by_class.entry(class).or_default().push(run);
+    }
+    if by_class.is_empty() {
+        return Ok(Vec::new());
+    }
+    std::fs::create_dir_all(&options.out)?;
+    let mut groups = Vec::new();
+    for (signature, members) in by_class {
+        for run in &members {
+            let path = failing_file(&options.out, options.profile, run.seed);
+            std::fs::write(&path, header(run, &signature) + &run.yaml)?;
+        }
+        let first = members[0];
+        let file = failing_file(&options.out, options.profile, first.seed);
+        let mut group = Group {
+            signature,
+            seeds: members.iter().map(|r| r.seed).collect(),
+            steps: step_count(&first.yaml),
+            file,
+            shrunk: None,
+        };
+        if options.shrink_runs > 0 && first.outcome.is_ok() {
+            let shrink_options = ShrinkOptions {
+                seed: first.seed,
+                max_runs: options.shrink_runs,
+                seeds_per_candidate: 1,
+            };
+            let name = group.file.display().to_string();
+            if let Ok(shrunk) = shrink(&first.yaml, &name, &shrink_options, &|_, _| {}) {
+                let path = group.file.with_extension("shrunk.yaml");
+                std::fs::write(&path, header(first, &group.signature) + &shrunk.yaml)?;
+                group.steps = shrunk.shrunk.steps;
+                group.shrunk = Some(path);
+            }
+        }
+        groups.push(group);
+    }
+    groups.sort_by_key(|g| std::cmp::Reverse(g.seeds.len()));
+    Ok(groups)
+}
+
+/// Where the failing scenario of `seed` is written.
+pub fn failing_file(dir: &Path, profile: Profile, seed: u64) -> PathBuf {
+    dir.join(format!("explore-{profile}-{seed}.yaml"))
+}
+
+fn header(run: &Run, signature: &str) -> String {
+    format!(
+        "# yaml-language-server: $schema=scenario.schema.json\n# Found by `simnet explore`, seed {}: {signature}\n",
+        run.seed
+    )
+}
+
+fn step_count(yaml: &str) -> usize {
+    yaml.lines()
+        .filter(|l| l.starts_with("- at:") || l.trim_start().starts_with("- at:"))
+        .count()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shards_split_the_seeds_without_overlap() {
+        let options = |shard| Options {
+            profile: Profile::All,
+            seed: 100,
+            runs: None,
+            duration: None,
+            jobs: 1,
+            shard,
+            out: PathBuf::new(),
+            shrink_runs: 0,
+        };
+        let seeds = |shard| {
+            (0..3)
+                .map(|i| seed_at(&options(shard), i))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(seeds(Some((1, 2))), [100, 102, 104]);
+        assert_eq!(seeds(Some((2, 2))), [101, 103, 105]);
+        assert_eq!(seeds(None), [100, 101, 102]);
+    }
+}
