@@ -9,6 +9,9 @@
 //! - `sweep`: scenario runs per second in a seed sweep of
 //!   `scenarios/handshake-basic.yaml`, beside two idle turmoil hosts for the
 //!   same virtual time.
+//! - `explore`: generated runs per second (`simnet explore`, profile `all`,
+//!   one thread), beside idle turmoil hosts as many and for as long as the
+//!   generated scenarios have.
 //!
 //! `SIMNET_BENCH_QUICK=1` takes the fewest samples criterion allows and
 //! leaves out the 200-node point.
@@ -140,5 +143,41 @@ fn sweep(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, virtual_time, scale, sweep);
+fn explore(c: &mut Criterion) {
+    use simnet::explore::{generate, run_seed, Profile};
+
+    let mut group = c.benchmark_group("explore");
+    group.sample_size(10);
+    const RUNS: u64 = 4;
+    // The same seeds every sample, so samples compare like with like.
+    let seeds: Vec<u64> = (0..RUNS).collect();
+    let shapes: Vec<(usize, Duration)> = seeds
+        .iter()
+        .map(|seed| {
+            let model = generate(*seed, Profile::All);
+            let yaml = serde_saphyr::to_string(&model).expect("serialise");
+            let plan = simnet::scenario::load_str(&yaml, "generated").expect("loads");
+            (plan.nodes.len(), simnet::scenario::end_of(&plan))
+        })
+        .collect();
+    group.throughput(Throughput::Elements(RUNS));
+    group.bench_function(BenchmarkId::new("simnet", "profile-all"), |b| {
+        b.iter(|| {
+            for seed in &seeds {
+                let run = run_seed(*seed, Profile::All);
+                assert!(run.outcome.is_ok(), "{:?}", run.outcome.err());
+            }
+        })
+    });
+    group.bench_function(BenchmarkId::new("idle-turmoil", "profile-all"), |b| {
+        b.iter(|| {
+            for (nodes, virtual_time) in &shapes {
+                run_idle_hosts(*nodes, *virtual_time);
+            }
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, virtual_time, scale, sweep, explore);
 criterion_main!(benches);

@@ -2,6 +2,7 @@
 //! builds fast on two cores), with one module per topic.
 
 mod cli;
+mod explore;
 mod hostile;
 mod loopback;
 mod planted_bugs;

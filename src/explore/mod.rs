@@ -274,4 +274,48 @@ mod tests {
         assert_eq!(seeds(Some((2, 2))), [101, 103, 105]);
         assert_eq!(seeds(None), [100, 101, 102]);
     }
+
+    #[test]
+    fn failure_classes_ignore_names_times_and_counts() {
+        use crate::scenario::{
+            outcome::CheckResult,
+            violation::{Rule, Violation},
+        };
+
+        let outcome = |pair: (&str, &str), code: u16| Outcome {
+            scenario: "x".into(),
+            about: "x".into(),
+            seed: 1,
+            passed: false,
+            checks: vec![
+                CheckResult {
+                    at: "85.002s".into(),
+                    line: 10,
+                    check: format!("{} and {} agree on their session", pair.0, pair.1),
+                    kind: "agree",
+                    failure: Some("alice verified bob: false".into()),
+                },
+                CheckResult {
+                    at: "88.001s".into(),
+                    line: 12,
+                    check: format!("send from {} to {} ends success", pair.0, pair.1),
+                    kind: "send",
+                    failure: Some(format!("error {code} response")),
+                },
+            ],
+            violations: vec![Violation {
+                rule: Rule::BannedAuthor,
+                detail: "[ 1.000s] carol: broadcast".into(),
+            }],
+            trace: Vec::new(),
+            nodes: BTreeMap::new(),
+            wire: Default::default(),
+        };
+        let class = failure_class(&outcome(("alice", "bob"), 403));
+        assert_eq!(
+            class,
+            "agree; broadcast whose author is banned reached the application; send from _ to _ ends success: error # response"
+        );
+        assert_eq!(class, failure_class(&outcome(("carol", "dave"), 404)));
+    }
 }
