@@ -86,3 +86,35 @@ fn every_failure_is_written_as_a_scenario_that_fails_the_same_way_again() {
         failed
     );
 }
+
+#[test]
+fn shrinking_skips_a_cut_that_leaves_steps_commanding_a_crashed_node() {
+    use simnet::scenario::shrink::{shrink, ShrinkOptions};
+
+    // Removing the restart would leave bob's dial commanding a node that is
+    // down; the shrinker must reject that cut, not give up.
+    let text = "\
+name: restart-then-dial
+about: Claims a restarted node's dial verifies nothing, so it fails.
+seed: 1
+nodes: { alice: {}, bob: {} }
+steps:
+  - at: 1s
+    crash: bob
+  - at: 2s
+    restart: bob
+  - at: 3s
+    dial: { from: bob, to: alice }
+  - at: 5s
+    expect: { not_verified: [[alice, bob]] }
+";
+    let options = ShrinkOptions {
+        seed: 1,
+        max_runs: 40,
+        seeds_per_candidate: 1,
+    };
+    let shrunk = shrink(text, "restart-then-dial.yaml", &options, &|_, _| {})
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(!shrunk.outcome.passed);
+    assert!(shrunk.yaml.contains("dial"), "{}", shrunk.yaml);
+}

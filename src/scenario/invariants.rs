@@ -326,15 +326,7 @@ mod tests {
         let trace = [
             at(0, "a", handshake(b, HandshakeState::Connected)),
             at(10, "a", handshake(b, HandshakeState::Verified)),
-            at(
-                11,
-                "a",
-                Event::Banned {
-                    peer: b,
-                    reason: "x".into(),
-                    duration: None,
-                },
-            ),
+            at(11, "a", banned(b)),
             at(12, "a", request(b)),
         ];
         let v = check_trace(&trace, &[], 100);
@@ -343,6 +335,14 @@ mod tests {
                 .any(|l| l.starts_with("message from a banned peer")),
             "{v:?}"
         );
+    }
+
+    fn banned(peer: PeerId) -> Event {
+        Event::Banned {
+            peer,
+            reason: "x".into(),
+            duration: None,
+        }
     }
 
     fn broadcast(author: PeerId, from: PeerId) -> Event {
@@ -360,15 +360,7 @@ mod tests {
         let trace = [
             at(0, "a", handshake(forwarder, HandshakeState::Connected)),
             at(10, "a", handshake(forwarder, HandshakeState::Verified)),
-            at(
-                11,
-                "a",
-                Event::Banned {
-                    peer: author,
-                    reason: "x".into(),
-                    duration: None,
-                },
-            ),
+            at(11, "a", banned(author)),
             at(12, "a", broadcast(author, forwarder)),
         ];
         let v = check_trace(&trace, &[], 100);

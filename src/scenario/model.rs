@@ -677,8 +677,9 @@ pub struct ExpectSpec {
 }
 
 /// A broadcast of `from` on `topic` (with `data`) reached each node of `to`
-/// that the publisher reaches through links verified on both sides, among
-/// honest nodes of `to`, at the moment of the check.
+/// that the publisher reaches through links verified on both sides from the
+/// broadcast's publication to the check without a break, among honest nodes
+/// of `to`.
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReachedExpect {

@@ -247,8 +247,8 @@ pub enum Check {
     /// `a` and `b` agree: both verified each other, or neither did.
     Agree { a: String, b: String },
     /// A broadcast of `from` on `topic` (with `data`) reached each of `to`
-    /// that `from` reaches through links verified on both sides among the
-    /// honest nodes of `to`.
+    /// that `from` reaches through links verified on both sides, from its
+    /// publication to the check without a break, among the honest nodes of `to`.
     Reached {
         from: String,
         topic: String,

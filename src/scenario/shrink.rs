@@ -222,7 +222,13 @@ impl Search<'_> {
                 return Ok(None);
             };
             self.runs += 1;
-            let outcome = run(&plan, plan.seed, Mode::Simulated)?;
+            let outcome = match run(&plan, plan.seed, Mode::Simulated) {
+                // A cut that removed a restart leaves later steps commanding a
+                // node that is down: that candidate cannot run, so it is no
+                // smaller form of the failure.
+                Err(NetworkError::NodeDown(_)) => return Ok(None),
+                other => other?,
+            };
             if !outcome.passed && failure_signature_ignoring_lines(&outcome) == self.target {
                 return Ok(Some((reseeded, yaml, outcome)));
             }

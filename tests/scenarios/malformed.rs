@@ -218,3 +218,19 @@ fn network_loss_out_of_range_is_refused() {
         "{e}"
     );
 }
+
+#[test]
+fn a_reached_check_needs_the_broadcast_it_is_about() {
+    let e = error(&format!(
+        "{HEADER}steps:\n  - at: 1s\n    expect:\n      reached:\n        - {{ from: alice, topic: t, to: [bob] }}\n"
+    ));
+    assert!(
+        e.message.contains("no step before it broadcasts one"),
+        "{e}"
+    );
+    assert_eq!(e.line_column().unwrap_or_default().0, 7, "{e}");
+    let ok = format!(
+        "{HEADER}steps:\n  - at: 0s\n    broadcast: {{ from: alice, topic: t, data: x }}\n  - at: 1s\n    expect:\n      reached:\n        - {{ from: alice, topic: t, to: [bob] }}\n"
+    );
+    load_str(&ok, "ok.yaml").unwrap_or_else(|e| panic!("{e}"));
+}

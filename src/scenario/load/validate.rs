@@ -21,7 +21,7 @@ use crate::{
             DurationText, LimitsSpec, NetworkSpec, NodeKind, NodeRef, NodeSpec, RateLimitSpec,
             ReplaySpec, ResponderSpec, ScenarioFile,
         },
-        plan::{Plan, PlannedNode},
+        plan::{Action, Check, Plan, PlannedNode, Step},
         time::{parse_duration, parse_latency},
     },
 };
@@ -180,6 +180,7 @@ impl<'a> Validator<'a> {
             .collect::<Result<Vec<_>, _>>()?;
         // Stable: steps at the same time keep their order in the file.
         planned_steps.sort_by_key(|s| s.at);
+        self.reached_follow_broadcasts(&planned_steps)?;
         let never = never
             .iter()
             .map(|n| self.never(n))
@@ -205,6 +206,43 @@ impl<'a> Validator<'a> {
             never,
             end: end_at,
         })
+    }
+
+    /// Each `reached` check names a broadcast made before it: the check is
+    /// about that broadcast's delivery.
+    fn reached_follow_broadcasts(&self, steps: &[Step]) -> Result<(), LoadError> {
+        for (index, step) in steps.iter().enumerate() {
+            let Action::Expect(checks) = &step.action else {
+                continue;
+            };
+            for check in checks {
+                let Check::Reached {
+                    from, topic, data, ..
+                } = check
+                else {
+                    continue;
+                };
+                let published = steps[..index].iter().any(|s| {
+                    matches!(&s.action, Action::Broadcast { from: f, topic: t, data: d, .. }
+                        if f == from && t == topic && data.as_ref().is_none_or(|want| want == d))
+                });
+                if !published {
+                    return Err(LoadError {
+                        file: self.file.to_owned(),
+                        position: Some(Position {
+                            line: step.line,
+                            column: 1,
+                        }),
+                        message: format!(
+                            "`reached` checks a broadcast of `{from}` on `{topic}`, but no step before it broadcasts one"
+                        ),
+                        help: Some("add the `broadcast` step the check is about".into()),
+                        source_line: None,
+                    });
+                }
+            }
+        }
+        Ok(())
     }
 
     /// The network's latency range and loss rate.

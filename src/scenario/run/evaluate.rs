@@ -80,10 +80,27 @@ impl<W: Network> Runner<'_, W> {
                     .map(String::as_str)
                     .filter(|n| self.is_honest(n))
                     .collect();
+                let published = self
+                    .published
+                    .iter()
+                    .filter(|((f, t, d), _)| {
+                        f == from && t == topic && data.as_ref().is_none_or(|want| want == d)
+                    })
+                    .map(|(_, at)| *at)
+                    .max();
+                let Some(published) = published else {
+                    return Ok(Some(format!("{from} never broadcast on {topic}")));
+                };
+                let now = self.world.elapsed();
                 let mut linked = BTreeSet::new();
                 for (i, a) in honest.iter().enumerate() {
                     for b in &honest[i + 1..] {
-                        if self.verified(a, b)? && self.verified(b, a)? {
+                        let held = |x: &str, y: &str| -> Result<bool, NetworkError> {
+                            let peer = self.world.peer_id(y)?;
+                            let trace = self.world.trace();
+                            Ok(oracle::verified_throughout(trace, x, peer, published, now))
+                        };
+                        if held(a, b)? && held(b, a)? {
                             linked.insert((*a, *b));
                         }
                     }

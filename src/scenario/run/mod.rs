@@ -124,6 +124,8 @@ pub(crate) struct Runner<'a, W: Network> {
     sent: Vec<SentMessage>,
     incarnations: BTreeMap<String, u32>,
     configs: BTreeMap<String, NodeConfig>,
+    /// When each broadcast was last asked for: (publisher, topic, data).
+    published: BTreeMap<(String, String, Vec<u8>), Duration>,
 }
 
 impl<'a, W: Network> Runner<'a, W> {
@@ -135,6 +137,7 @@ impl<'a, W: Network> Runner<'a, W> {
             sent: Vec::new(),
             incarnations: BTreeMap::new(),
             configs: BTreeMap::new(),
+            published: BTreeMap::new(),
         }
     }
 
@@ -221,6 +224,8 @@ impl<'a, W: Network> Runner<'a, W> {
                 data,
                 repeat,
             } => {
+                let key = (from.clone(), topic.clone(), data.clone());
+                self.published.insert(key, w.elapsed());
                 for _ in 0..*repeat {
                     if let Err(e) = w.broadcast(from, topic, data.clone())? {
                         note_failure(w, from, "broadcast", &e);
