@@ -59,6 +59,8 @@ pub struct Run {
     pub seed: u64,
     /// The scenario, as YAML.
     pub yaml: String,
+    /// Its steps.
+    pub steps: usize,
     /// What happened (an error when the simulation itself failed).
     pub outcome: Result<Outcome, String>,
 }
@@ -133,12 +135,15 @@ fn seed_at(options: &Options, index: u64) -> u64 {
 
 /// One generated run.
 pub fn run_seed(seed: u64, profile: Profile) -> Run {
-    let yaml = match serde_saphyr::to_string(&generate(seed, profile)) {
+    let model = generate(seed, profile);
+    let steps = model.steps.len();
+    let yaml = match serde_saphyr::to_string(&model) {
         Ok(yaml) => yaml,
         Err(e) => {
             return Run {
                 seed,
                 yaml: String::new(),
+                steps,
                 outcome: Err(format!("cannot write the scenario: {e}")),
             }
         }
@@ -149,6 +154,7 @@ pub fn run_seed(seed: u64, profile: Profile) -> Run {
     Run {
         seed,
         yaml,
+        steps,
         outcome,
     }
 }
@@ -207,7 +213,7 @@ fn write_failures(runs: &[Run], options: &Options) -> std::io::Result<Vec<Group>
         let mut group = Group {
             signature,
             seeds: members.iter().map(|r| r.seed).collect(),
-            steps: step_count(&first.yaml),
+            steps: first.steps,
             file,
             shrunk: None,
         };
@@ -238,15 +244,9 @@ pub fn failing_file(dir: &Path, profile: Profile, seed: u64) -> PathBuf {
 
 fn header(run: &Run, signature: &str) -> String {
     format!(
-        "# yaml-language-server: $schema=scenario.schema.json\n# Found by `simnet explore`, seed {}: {signature}\n",
+        "# Found by `simnet explore`, seed {}: {signature}\n",
         run.seed
     )
-}
-
-fn step_count(yaml: &str) -> usize {
-    yaml.lines()
-        .filter(|l| l.starts_with("- at:") || l.trim_start().starts_with("- at:"))
-        .count()
 }
 
 #[cfg(test)]

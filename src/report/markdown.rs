@@ -80,7 +80,7 @@ pub fn sequence_diagram(trace: &[TraceLine]) -> String {
         let _ = writeln!(out, "    participant {p}");
     }
     for line in trace.iter().take(DIAGRAM_LINES) {
-        let text = mermaid_text(&format!("{} {}", render_duration_fixed(line), line.text));
+        let text = mermaid_text(&format!("{} {}", time_of(line), line.text));
         let about: Vec<&str> = line
             .about
             .iter()
@@ -115,7 +115,7 @@ pub fn sequence_diagram(trace: &[TraceLine]) -> String {
 }
 
 /// `0.052s`: the entry's time as the trace shows it, without padding.
-fn render_duration_fixed(line: &TraceLine) -> String {
+fn time_of(line: &TraceLine) -> String {
     format!("{}.{:03}s", line.at.as_secs(), line.at.subsec_millis())
 }
 
