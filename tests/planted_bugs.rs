@@ -42,12 +42,19 @@ const GOSSIP_FROM_UNVERIFIED: Case = Case {
     seeds: "0..8",
 };
 
-const ALL: [&Case; 5] = [
+const GOSSIP_AUTHOR_UNCHECKED: Case = Case {
+    bug: "gossip-author-unchecked",
+    scenario: "scenarios/gossip-banned-author.yaml",
+    seeds: "0..8",
+};
+
+const ALL: [&Case; 6] = [
     &NO_CROSSED_HANDSHAKE,
     &VERIFIED_BEFORE_SIGNATURE_CHECK,
     &BAN_SKIPS_IN_FLIGHT_CONNECTION,
     &HANDSHAKE_TIMER_NOT_CANCELLED,
     &GOSSIP_FROM_UNVERIFIED,
+    &GOSSIP_AUTHOR_UNCHECKED,
 ];
 
 /// The failure lines `simnet run` printed, with line numbers, times and
@@ -169,6 +176,50 @@ fn a_sweep_catches_a_handshake_timer_left_running() {
 #[test]
 fn a_sweep_catches_gossip_accepted_from_unverified_peers() {
     catches(&GOSSIP_FROM_UNVERIFIED);
+}
+
+#[test]
+fn a_sweep_catches_gossip_judged_by_its_forwarder_only() {
+    catches(&GOSSIP_AUTHOR_UNCHECKED);
+}
+
+/// `simnet explore` over the first `runs` seeds of profile `all`, with
+/// `bug` planted or not: the failure classes of the groups it reports.
+fn explored_classes(bug: Option<&str>, runs: &str, name: &str) -> Vec<String> {
+    let out = scratch(name);
+    let env: Vec<(&str, &str)> = bug.map(|b| ("SIMNET_PLANTED_BUG", b)).into_iter().collect();
+    let result = simnet_with_env(
+        &[
+            "explore",
+            "--runs",
+            runs,
+            "--shrink-runs",
+            "0",
+            "--out",
+            out.join("found").to_str().expect("utf-8 path"),
+            "--report-dir",
+            out.join("reports").to_str().expect("utf-8 path"),
+            "--quiet",
+        ],
+        &env,
+    );
+    let stdout = text(&result.stdout);
+    // Each group prints its class on the line after its heading.
+    let lines: Vec<&str> = stdout.lines().collect();
+    lines
+        .windows(2)
+        .filter(|pair| pair[0].starts_with("group "))
+        .map(|pair| pair[1].trim().to_owned())
+        .collect()
+}
+
+#[test]
+fn explore_finds_the_unchecked_gossip_author_within_its_budget() {
+    let author = |classes: &[String]| classes.iter().any(|c| c.contains("author"));
+    let planted = explored_classes(Some(GOSSIP_AUTHOR_UNCHECKED.bug), "10", "explore-author");
+    assert!(author(&planted), "10 runs: {planted:#?}");
+    let clean = explored_classes(None, "10", "explore-author-clean");
+    assert!(!author(&clean), "without the plant: {clean:#?}");
 }
 
 #[test]

@@ -88,7 +88,12 @@ impl Gate {
     pub(crate) fn active_bans(&self, now: Instant) -> impl Iterator<Item = (&PeerId, &Ban)> {
         self.book
             .bans()
-            .filter(move |(peer, _)| self.book.ban_of(peer, now).is_some())
+            .filter(move |(peer, _)| self.is_banned(peer, now))
+    }
+
+    /// Whether `peer` is banned at `now`.
+    pub(crate) fn is_banned(&self, peer: &PeerId, now: Instant) -> bool {
+        self.book.ban_of(peer, now).is_some()
     }
 
     /// Open connections with `peer`.

@@ -25,16 +25,21 @@ pub enum PlantedBug {
     HandshakeTimerNotCancelled,
     /// Gossip forwarded by unverified peers is accepted and delivered.
     GossipFromUnverified,
+    /// Gossip is judged by its forwarder only: an author we banned, or one
+    /// not on our allow-list, gets through any verified forwarder (the
+    /// review's H3, as the protocol had it before the author check).
+    GossipAuthorUnchecked,
 }
 
 impl PlantedBug {
     /// Every planted bug.
-    pub const ALL: [PlantedBug; 5] = [
+    pub const ALL: [PlantedBug; 6] = [
         PlantedBug::NoCrossedHandshake,
         PlantedBug::VerifiedBeforeSignatureCheck,
         PlantedBug::BanSkipsInFlightConnection,
         PlantedBug::HandshakeTimerNotCancelled,
         PlantedBug::GossipFromUnverified,
+        PlantedBug::GossipAuthorUnchecked,
     ];
 
     /// The name used in `SIMNET_PLANTED_BUG`.
@@ -45,6 +50,7 @@ impl PlantedBug {
             PlantedBug::BanSkipsInFlightConnection => "ban-skips-in-flight-connection",
             PlantedBug::HandshakeTimerNotCancelled => "handshake-timer-not-cancelled",
             PlantedBug::GossipFromUnverified => "gossip-from-unverified",
+            PlantedBug::GossipAuthorUnchecked => "gossip-author-unchecked",
         }
     }
 

@@ -1,10 +1,12 @@
 //! The node's side of broadcast (gossipsub) and identify: publishing,
-//! accepting only what verified peers forward, and learning peers' addresses.
+//! accepting only what verified peers forward from authors that are neither
+//! banned nor (with an allow-list) unknown, and learning peers' addresses.
 
 use libp2p::{
     gossipsub::{self, IdentTopic, MessageAcceptance},
-    identify,
+    identify, PeerId,
 };
+use tokio::time::Instant;
 
 use super::Node;
 use crate::protocol::{
@@ -47,32 +49,61 @@ impl Node {
             _ => return,
         };
         let topic = message.topic.as_str().to_owned();
-        let verified = self.handshakes.is_verified(&propagation_source)
-            || planted::active(PlantedBug::GossipFromUnverified);
-        let acceptance = if verified {
-            MessageAcceptance::Accept
-        } else {
-            MessageAcceptance::Reject
+        let refusal = self.gossip_refusal(&propagation_source, message.source.as_ref());
+        let acceptance = match refusal {
+            None => MessageAcceptance::Accept,
+            Some(_) => MessageAcceptance::Reject,
         };
         self.swarm
             .behaviour_mut()
             .gossipsub
             .report_message_validation_result(&message_id, &propagation_source, acceptance);
-        if verified {
-            self.emit(Event::Broadcast {
+        match refusal {
+            None => self.emit(Event::Broadcast {
                 topic,
                 author: message.source,
                 from: propagation_source,
                 data: message.data,
-            });
-        } else {
-            self.counters.broadcasts_rejected += 1;
-            self.emit(Event::BroadcastRejected {
-                topic,
-                from: propagation_source,
-                reason: "forwarded by an unverified peer".into(),
-            });
+            }),
+            Some(reason) => {
+                self.counters.broadcasts_rejected += 1;
+                self.emit(Event::BroadcastRejected {
+                    topic,
+                    from: propagation_source,
+                    reason: reason.into(),
+                });
+            }
         }
+    }
+
+    /// Why a gossip message must not reach the application, if it must not:
+    /// its forwarder is not verified, or its author (whose signature gossipsub
+    /// checked) is banned, or — with an allow-list — is not a peer this node
+    /// verified itself. A verified session is the only binding of a peer id to
+    /// an allowed instance key that a forwarder cannot forge, so with an
+    /// allow-list gossip of authors never verified here is refused.
+    fn gossip_refusal(&self, forwarder: &PeerId, author: Option<&PeerId>) -> Option<&'static str> {
+        if !self.handshakes.is_verified(forwarder)
+            && !planted::active(PlantedBug::GossipFromUnverified)
+        {
+            return Some("forwarded by an unverified peer");
+        }
+        let (Some(author), false) = (author, planted::active(PlantedBug::GossipAuthorUnchecked))
+        else {
+            return None;
+        };
+        if self
+            .swarm
+            .behaviour()
+            .gate
+            .is_banned(author, Instant::now())
+        {
+            return Some("its author is banned");
+        }
+        if self.config.allow_list.is_some() && !self.handshakes.is_verified(author) {
+            return Some("its author is not a verified peer on the allow-list");
+        }
+        None
     }
 
     pub(super) fn on_identify_event(&mut self, event: identify::Event) {
