@@ -112,6 +112,7 @@ steps:
         seed: 1,
         max_runs: 40,
         seeds_per_candidate: 1,
+        keep_from: None,
     };
     let shrunk = shrink(text, "restart-then-dial.yaml", &options, &|_, _| {})
         .unwrap_or_else(|e| panic!("{e}"));

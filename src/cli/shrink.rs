@@ -36,6 +36,10 @@ pub(crate) struct ShrinkArgs {
     /// seed fixed.
     #[arg(long, default_value_t = 8)]
     reseed: u64,
+    /// Never cut steps at or after this time: they belong to what is checked
+    /// (for a file `simnet explore` wrote, its probe phase: `85s`).
+    #[arg(long, value_parser = simnet::scenario::time::parse_duration)]
+    keep_from: Option<std::time::Duration>,
 }
 
 impl ShrinkArgs {
@@ -56,6 +60,7 @@ impl ShrinkArgs {
             seed,
             max_runs: self.max_runs,
             seeds_per_candidate: self.reseed,
+            keep_from: self.keep_from,
         };
         let result = shrinker::shrink(
             &text,

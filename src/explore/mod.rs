@@ -222,6 +222,7 @@ fn write_failures(runs: &[Run], options: &Options) -> std::io::Result<Vec<Group>
                 seed: first.seed,
                 max_runs: options.shrink_runs,
                 seeds_per_candidate: 1,
+                keep_from: Some(Duration::from_millis(generate::PROBE_MS)),
             };
             let name = group.file.display().to_string();
             if let Ok(shrunk) = shrink(&first.yaml, &name, &shrink_options, &|_, _| {}) {

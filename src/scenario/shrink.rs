@@ -15,12 +15,15 @@
 //! where a plain dial "fails" only because its expectations were written for
 //! the ban.
 
-use std::fmt;
+use std::{fmt, time::Duration};
 
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use super::{load_str, run, suite::failure_signature_ignoring_lines, LoadError, Mode, Outcome};
+use super::{
+    load_str, run, suite::failure_signature_ignoring_lines, time::parse_duration, LoadError,
+    Mode, Outcome,
+};
 use crate::net::NetworkError;
 
 /// What to shrink against.
@@ -35,6 +38,10 @@ pub struct ShrinkOptions {
     /// one seed may need another seed to lose again once a node is gone; 1
     /// keeps the seed fixed.
     pub seeds_per_candidate: u64,
+    /// Steps at or after this time are never cut: they are part of what is
+    /// checked (`simnet explore`'s probe phase dials before its checks; cut
+    /// the dial and "not verified" fails without any bug).
+    pub keep_from: Option<Duration>,
 }
 
 /// How big a scenario is: what shrinking reduces.
@@ -152,6 +159,7 @@ pub fn shrink(
         max_runs: options.max_runs.max(2),
         seeds_per_candidate: options.seeds_per_candidate.max(1),
     };
+    let keep_from = options.keep_from;
     let (mut doc, mut yaml, mut outcome) = search
         .attempt(&doc)?
         .ok_or_else(|| rewrite_error("the rewritten scenario does not fail the same way".into()))?;
@@ -159,7 +167,7 @@ pub fn shrink(
 
     let mut budget_exhausted = false;
     'search: loop {
-        for candidate in candidates(&doc) {
+        for candidate in candidates(&doc, keep_from) {
             if candidate == doc {
                 continue;
             }
@@ -282,7 +290,7 @@ fn list<'a>(doc: &'a Value, key: &str) -> &'a [Value] {
 }
 
 /// Every smaller variant of `doc` worth trying, biggest cuts first.
-fn candidates(doc: &Value) -> Vec<Value> {
+fn candidates(doc: &Value, keep_from: Option<Duration>) -> Vec<Value> {
     let mut out = Vec::new();
     let names: Vec<String> = doc
         .get("nodes")
@@ -292,7 +300,7 @@ fn candidates(doc: &Value) -> Vec<Value> {
     if names.len() > 1 {
         out.extend(names.iter().map(|name| without_node(doc, name)));
     }
-    out.extend(step_cuts(doc));
+    out.extend(step_cuts(doc, keep_from));
     out.extend(fewer_repeats(doc));
     out.extend(setting_cuts(doc));
     out
@@ -308,11 +316,18 @@ fn edited(doc: &Value, edit: impl FnOnce(&mut Map<String, Value>)) -> Value {
 
 /// Runs of consecutive action steps (checks stay) removed: halves, then
 /// quarters, … then single steps.
-fn step_cuts(doc: &Value) -> Vec<Value> {
+fn step_cuts(doc: &Value, keep_from: Option<Duration>) -> Vec<Value> {
+    let before_kept = |step: &Value| {
+        let at = step.get("at").and_then(Value::as_str).map(parse_duration);
+        match (keep_from, at) {
+            (Some(keep), Some(Ok(at))) => at < keep,
+            _ => true,
+        }
+    };
     let actions: Vec<usize> = list(doc, "steps")
         .iter()
         .enumerate()
-        .filter(|(_, step)| step.get("expect").is_none())
+        .filter(|(_, step)| step.get("expect").is_none() && before_kept(step))
         .map(|(index, _)| index)
         .collect();
     let mut out = Vec::new();
@@ -551,7 +566,7 @@ steps:
     fn every_candidate_is_smaller() {
         let original = doc(THREE_NODES);
         let before = size_of(&original).total();
-        let all = candidates(&original);
+        let all = candidates(&original, None);
         // 3 nodes; 5 action steps cut 2+2+1, then one by one; 1 halved
         // flood; bob's allow list.
         assert_eq!(all.len(), 3 + 3 + 5 + 1 + 1);
@@ -565,7 +580,7 @@ steps:
     fn checks_are_only_cut_with_their_node() {
         let original = doc(THREE_NODES);
         let checks = size_of(&original).checks;
-        let with_all_nodes: Vec<Value> = candidates(&original)
+        let with_all_nodes: Vec<Value> = candidates(&original, None)
             .into_iter()
             .filter(|candidate| size_of(candidate).nodes == 3)
             .collect();
@@ -592,5 +607,22 @@ steps:
             halved[0].pointer("/steps/0/broadcast/repeat"),
             Some(&Value::from(1000))
         );
+    }
+
+    #[test]
+    fn steps_from_keep_from_on_are_never_cut() {
+        let original = doc(THREE_NODES);
+        let all = step_cuts(&original, None).len();
+        // THREE_NODES' only action after 1s is the send at 1s.
+        let kept = step_cuts(&original, Some(Duration::from_secs(1)));
+        assert!(kept.len() < all);
+        for candidate in kept {
+            assert!(
+                list(&candidate, "steps")
+                    .iter()
+                    .any(|s| s.pointer("/send/repeat").is_some()),
+                "the send at 1s stays"
+            );
+        }
     }
 }
