@@ -37,7 +37,7 @@ pub(crate) struct ShrinkArgs {
     #[arg(long, default_value_t = 8)]
     reseed: u64,
     /// Never cut steps at or after this time: they belong to what is checked
-    /// (for a file `simnet explore` wrote, its probe phase: `85s`).
+    /// (for a file `simnet explore` wrote, its heal onwards: `20s`).
     #[arg(long, value_parser = simnet::scenario::time::parse_duration)]
     keep_from: Option<std::time::Duration>,
 }

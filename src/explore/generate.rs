@@ -23,8 +23,9 @@ use crate::scenario::model::{
 
 /// Names of generated nodes, in order.
 pub(crate) const NAMES: [&str; 6] = ["alice", "bob", "carol", "dave", "erin", "frank"];
-/// End of the chaos phase (ms).
-const CHAOS_MS: u64 = 20_000;
+/// End of the chaos phase and start of the heal (ms): from here on, every
+/// step belongs to the oracle (undo every fault, let it settle, probe).
+pub const CHAOS_MS: u64 = 20_000;
 /// The quiet phase: longer than every handshake timeout (≤ 30 s), send
 /// deadline (≤ 60 s) and generated ban (≤ 30 s) that the chaos phase starts.
 const QUIET_MS: u64 = 65_000;

@@ -21,8 +21,8 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::{
-    load_str, run, suite::failure_signature_ignoring_lines, time::parse_duration, LoadError,
-    Mode, Outcome,
+    load_str, run, suite::failure_signature_ignoring_lines, time::parse_duration, LoadError, Mode,
+    Outcome,
 };
 use crate::net::NetworkError;
 
@@ -39,8 +39,9 @@ pub struct ShrinkOptions {
     /// keeps the seed fixed.
     pub seeds_per_candidate: u64,
     /// Steps at or after this time are never cut: they are part of what is
-    /// checked (`simnet explore`'s probe phase dials before its checks; cut
-    /// the dial and "not verified" fails without any bug).
+    /// checked (`simnet explore`'s heal and probe phases: cut a heal step and
+    /// a fault outlives the heal; cut a probe dial and "not verified" fails
+    /// without any bug).
     pub keep_from: Option<Duration>,
 }
 
