@@ -75,6 +75,7 @@ impl Command {
 }
 
 fn main() -> ExitCode {
+    stop_quietly_on_a_closed_pipe();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(err) => {
@@ -104,5 +105,16 @@ fn main() -> ExitCode {
             eprintln!("error: {err:#}");
             ExitCode::from(EXIT_USAGE)
         }
+    }
+}
+
+/// `simnet … | head` closes stdout early; with Rust's default (SIGPIPE
+/// ignored) the next `println!` would panic. Restore the Unix default, so
+/// the process ends quietly like any command-line tool.
+fn stop_quietly_on_a_closed_pipe() {
+    // SAFETY: setting a signal's disposition to its default, before any
+    // thread starts, has no preconditions.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }
