@@ -679,7 +679,8 @@ pub struct ExpectSpec {
 /// A broadcast of `from` on `topic` (with `data`) reached each node of `to`
 /// that the publisher reaches through links verified on both sides from the
 /// broadcast's publication to the check without a break, among honest nodes
-/// of `to`.
+/// of `to` (a node with an allow-list only if it holds such a link to the
+/// publisher: it accepts gossip only from authors it verified itself).
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReachedExpect {

@@ -248,7 +248,9 @@ pub enum Check {
     Agree { a: String, b: String },
     /// A broadcast of `from` on `topic` (with `data`) reached each of `to`
     /// that `from` reaches through links verified on both sides, from its
-    /// publication to the check without a break, among the honest nodes of `to`.
+    /// publication to the check without a break, among the honest nodes of
+    /// `to` (a node with an allow-list only if it holds such a link to `from`:
+    /// it accepts gossip only from authors it verified itself).
     Reached {
         from: String,
         topic: String,

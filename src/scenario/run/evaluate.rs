@@ -48,6 +48,14 @@ impl<W: Network> Runner<'_, W> {
             .any(|n| n.name == node && n.kind == NodeKind::Honest)
     }
 
+    /// Whether `node` runs with an allow-list.
+    fn has_allow_list(&self, node: &str) -> bool {
+        self.plan
+            .nodes
+            .iter()
+            .any(|n| n.name == node && n.allow.is_some())
+    }
+
     /// How many broadcasts on `topic` (with `data`) reached `node`'s application.
     fn received(&self, node: &str, topic: &str, data: Option<&[u8]>) -> usize {
         self.events_of(node)
@@ -105,8 +113,17 @@ impl<W: Network> Runner<'_, W> {
                         }
                     }
                 }
+                // A node with an allow-list accepts gossip only from authors
+                // it verified itself: it must be reached only if it holds a
+                // verified link to the publisher.
+                let bound = |node: &str| {
+                    !self.has_allow_list(node)
+                        || linked.contains(&(node, from.as_str()))
+                        || linked.contains(&(from.as_str(), node))
+                };
                 let missed: Vec<&str> = oracle::reachable(from, &honest, &linked)
                     .into_iter()
+                    .filter(|node| bound(node))
                     .filter(|node| self.received(node, topic, data.as_deref()) == 0)
                     .collect();
                 fail(
