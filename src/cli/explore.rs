@@ -158,7 +158,8 @@ impl ExploreArgs {
 }
 
 /// The runs as suite entries for the reports: a failing run under its
-/// written file, with its trace; a passing one as its seed, without its trace.
+/// written file, with its trace; a passing one as its seed (its trace was
+/// not kept).
 fn entries(summary: &explore::Summary, options: &Options) -> Vec<SuiteEntry> {
     summary
         .runs
@@ -171,13 +172,8 @@ fn entries(summary: &explore::Summary, options: &Options) -> Vec<SuiteEntry> {
                 explore::failing_file(&options.out, options.profile, run.seed)
             };
             let result = match &run.outcome {
-                Ok(outcome) => {
-                    let mut outcome = outcome.clone();
-                    if passed {
-                        outcome.trace.clear();
-                    }
-                    FileResult::Ran(Box::new(outcome))
-                }
+                // A passing run's trace was dropped when it finished.
+                Ok(outcome) => FileResult::Ran(Box::new(outcome.clone())),
                 Err(error) => {
                     FileResult::Crashed(simnet::net::NetworkError::Simulation(error.clone()))
                 }

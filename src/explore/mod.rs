@@ -57,7 +57,7 @@ pub struct Options {
 pub struct Run {
     /// Its seed.
     pub seed: u64,
-    /// The scenario, as YAML.
+    /// The scenario, as YAML (empty for a passing run once explored).
     pub yaml: String,
     /// Its steps.
     pub steps: usize,
@@ -175,8 +175,16 @@ pub fn explore(options: &Options, done: &(dyn Fn(&Run) + Sync)) -> std::io::Resu
                 if options.runs.is_some_and(|runs| index >= runs) {
                     break;
                 }
-                let run = run_seed(seed_at(options, index), options.profile);
+                let mut run = run_seed(seed_at(options, index), options.profile);
                 done(&run);
+                if run.passed() {
+                    // Only failures are written and replayed: a long
+                    // exploration keeps of a passing run just its checks.
+                    run.yaml = String::new();
+                    if let Ok(outcome) = &mut run.outcome {
+                        outcome.trace = Vec::new();
+                    }
+                }
                 results.lock().unwrap_or_else(|p| p.into_inner()).push(run);
             });
         }
