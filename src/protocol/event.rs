@@ -61,6 +61,16 @@ pub enum SendError {
         /// Configured limit.
         max: u32,
     },
+    /// A field is longer than every peer's decoder accepts.
+    #[error("{field} of {len} bytes exceeds the limit of {max} every peer decodes")]
+    FieldTooLong {
+        /// The field.
+        field: &'static str,
+        /// Its length in bytes.
+        len: usize,
+        /// The decoders' limit.
+        max: usize,
+    },
     /// The node is gone.
     #[error("node shut down")]
     Shutdown,

@@ -104,6 +104,19 @@ pub enum InstanceMessageResponse {
     },
 }
 
+impl InstanceMessageRequest {
+    /// The first field longer than the decoder accepts, as
+    /// `(field, length, limit)`: such a request could never be decoded by
+    /// any peer, so a sender refuses it instead of sending (and retrying) it.
+    pub fn field_over_limit(&self) -> Option<(&'static str, usize, usize)> {
+        (self.protocol.len() > MAX_PROTOCOL_NAME_LEN).then_some((
+            "protocol name",
+            self.protocol.len(),
+            MAX_PROTOCOL_NAME_LEN,
+        ))
+    }
+}
+
 impl InstanceMessageResponse {
     /// Short name of the response kind, as used in traces and scenarios.
     pub fn kind(&self) -> &'static str {
@@ -750,6 +763,25 @@ mod tests {
         assert_eq!(
             HandshakeResponse::decode(&body),
             Err(DecodeError::UnknownTag(TAG_HANDSHAKE_REQUEST))
+        );
+    }
+
+    #[test]
+    fn a_request_the_decoder_would_refuse_is_named_before_sending() {
+        let request = |protocol: String| InstanceMessageRequest {
+            protocol,
+            payload: Vec::new(),
+            metadata: None,
+        };
+        assert_eq!(request("p".repeat(256)).field_over_limit(), None);
+        assert_eq!(
+            request("p".repeat(257)).field_over_limit(),
+            Some(("protocol name", 257, MAX_PROTOCOL_NAME_LEN))
+        );
+        let encoded = request("p".repeat(257)).to_bytes();
+        assert!(
+            InstanceMessageRequest::decode(&encoded).is_err(),
+            "the decoder's limit"
         );
     }
 }

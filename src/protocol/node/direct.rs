@@ -32,8 +32,11 @@ impl Node {
         if !skip_check && !self.handshakes.is_verified(&peer) {
             return Err(SendError::NotVerified(peer));
         }
-        let size = request.encoded_len();
         let enforce_limit = self.config.misbehaviour != Misbehaviour::IgnoreSizeLimit;
+        if let Some((field, len, max)) = request.field_over_limit().filter(|_| enforce_limit) {
+            return Err(SendError::FieldTooLong { field, len, max });
+        }
+        let size = request.encoded_len();
         if enforce_limit && size > self.config.max_message_size as usize {
             return Err(SendError::TooLarge {
                 size,
