@@ -52,11 +52,10 @@ pub(crate) fn load_or_report(file: &Path, global: &Global) -> Option<simnet::sce
     load_file(file)
         .map_err(|error| {
             let terminal = std::io::stderr().is_terminal();
-            let ci = std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false");
             let frame = match global.error_format {
                 ErrorFormat::Frame => true,
                 ErrorFormat::Compact => false,
-                ErrorFormat::Auto => terminal && !ci,
+                ErrorFormat::Auto => terminal && !simnet::scenario::snapshot::in_ci(),
             };
             if frame {
                 let color = terminal && std::env::var_os("NO_COLOR").is_none();

@@ -30,16 +30,21 @@ pub enum Update {
 }
 
 impl Update {
-    /// `Accept` if asked, otherwise `Pending` — and `Never` whenever the `CI`
-    /// environment variable is set to anything but `0`/`false`, as insta does.
+    /// `Accept` if asked, otherwise `Pending` — and `Never` under CI
+    /// ([`in_ci`]).
     pub fn from_environment(accept: bool) -> Update {
-        let ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "0" && v != "false");
-        match (ci, accept) {
+        match (in_ci(), accept) {
             (true, _) => Update::Never,
             (false, true) => Update::Accept,
             (false, false) => Update::Pending,
         }
     }
+}
+
+/// Whether this process runs under CI: the `CI` environment variable is set
+/// to anything but empty, `0` or `false`, as insta reads it.
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "0" && v != "false")
 }
 
 /// How a run's outcome compares with its snapshot.

@@ -129,38 +129,33 @@ pub struct Options {
 /// the outcome with its snapshot as `options` say.
 pub fn run_file(path: &Path, seed_offset: u64, options: Options) -> SuiteEntry {
     let mode = options.mode;
-    let mut entry = SuiteEntry {
+    let entry = |result, seed, snapshot| SuiteEntry {
         path: path.to_owned(),
-        result: FileResult::Skipped(String::new()),
+        result,
         mode,
-        seed: None,
-        snapshot: None,
+        seed,
+        snapshot,
     };
     let plan = match load_file(path) {
-        Err(error) => {
-            entry.result = FileResult::Invalid(error);
-            return entry;
-        }
+        Err(error) => return entry(FileResult::Invalid(error), None, None),
         Ok(plan) => plan,
     };
     let seed = plan.seed.wrapping_add(seed_offset);
-    entry.seed = Some(seed);
-    entry.result = match run(&plan, seed, mode) {
+    let (result, snapshot) = match run(&plan, seed, mode) {
         Ok(outcome) => {
-            let update = options
+            let snapshot = options
                 .snapshots
-                .filter(|_| mode == Mode::Simulated && seed_offset == 0);
-            if let Some(update) = update {
-                entry.snapshot = Some(snapshot::compare(&outcome, path, update));
-            }
-            FileResult::Ran(Box::new(outcome))
+                .filter(|_| mode == Mode::Simulated && seed_offset == 0)
+                .map(|update| snapshot::compare(&outcome, path, update));
+            (FileResult::Ran(Box::new(outcome)), snapshot)
         }
-        Err(NetworkError::NeedsSimulator(step)) => {
-            FileResult::Skipped(format!("{step} needs the simulator"))
-        }
-        Err(error) => FileResult::Crashed(error),
+        Err(NetworkError::NeedsSimulator(step)) => (
+            FileResult::Skipped(format!("{step} needs the simulator")),
+            None,
+        ),
+        Err(error) => (FileResult::Crashed(error), None),
     };
-    entry
+    entry(result, Some(seed), snapshot)
 }
 
 /// Runs `work` on every item on up to `jobs` threads; results come back in
