@@ -48,13 +48,20 @@ const GOSSIP_AUTHOR_UNCHECKED: Case = Case {
     seeds: "0..8",
 };
 
-const ALL: [&Case; 6] = [
+const STALE_SESSION_NO_REHANDSHAKE: Case = Case {
+    bug: "stale-session-no-rehandshake",
+    scenario: "scenarios/half-open-session-rehandshakes.yaml",
+    seeds: "0..8",
+};
+
+const ALL: [&Case; 7] = [
     &NO_CROSSED_HANDSHAKE,
     &VERIFIED_BEFORE_SIGNATURE_CHECK,
     &BAN_SKIPS_IN_FLIGHT_CONNECTION,
     &HANDSHAKE_TIMER_NOT_CANCELLED,
     &GOSSIP_FROM_UNVERIFIED,
     &GOSSIP_AUTHOR_UNCHECKED,
+    &STALE_SESSION_NO_REHANDSHAKE,
 ];
 
 /// The failure lines `simnet run` printed, with line numbers, times and
@@ -185,6 +192,11 @@ fn a_sweep_catches_gossip_judged_by_its_forwarder_only() {
 
 /// `simnet explore` over the first `runs` seeds of profile `all`, with
 /// `bug` planted or not: the failure classes of the groups it reports.
+#[test]
+fn a_sweep_catches_a_stale_session_that_never_rehandshakes() {
+    catches(&STALE_SESSION_NO_REHANDSHAKE);
+}
+
 fn explored_classes(bug: Option<&str>, runs: &str, name: &str) -> Vec<String> {
     let out = scratch(name);
     let env: Vec<(&str, &str)> = bug.map(|b| ("SIMNET_PLANTED_BUG", b)).into_iter().collect();

@@ -376,6 +376,7 @@ impl Generator {
             } else {
                 repeat
             },
+            within: None,
         };
         self.push(at, |s| s.send = Some(spec));
     }
@@ -594,6 +595,9 @@ impl Generator {
                     expect: Some(expect),
                     code,
                     repeat: None,
+                    // No send deadline is over 60 s: an outcome later than
+                    // that is a deadline not kept.
+                    within: Some(Located::new("61s".into())),
                 };
                 self.push(PROBE_MS + 3_000, |s| s.send = Some(spec));
             }

@@ -145,6 +145,11 @@ pub fn describe(event: &Event, names: &Names) -> String {
                 n(peer)
             )
         }
+        Event::ConnectionLost {
+            peer,
+            connection,
+            error,
+        } => format!("connection #{connection} with {} lost: {error}", n(peer)),
         Event::ConnectionRefused {
             peer,
             direction,

@@ -1,12 +1,13 @@
 //! The composed libp2p behaviour: admission gate, handshake and instance
-//! request-response, gossipsub broadcast and identify.
+//! request-response, gossipsub broadcast, identify, and ping for finding dead
+//! connections.
 
 use std::time::Duration;
 
 use tokio::sync::mpsc;
 
 use libp2p::{
-    gossipsub, identify, identity::Keypair, request_response, swarm::NetworkBehaviour,
+    gossipsub, identify, identity::Keypair, ping, request_response, swarm::NetworkBehaviour,
     StreamProtocol,
 };
 
@@ -14,6 +15,7 @@ use super::{
     codec::Codec,
     config::NodeConfig,
     gate::Gate,
+    gossip_links::GossipLinks,
     misbehaviour::Misbehaviour,
     peers::PeerBook,
     wire::{HandshakeRequest, HandshakeResponse, InstanceMessageRequest, InstanceMessageResponse},
@@ -44,9 +46,12 @@ pub struct Behaviour {
     /// Direct messages between verified peers.
     pub instance: Instance,
     /// Broadcast.
-    pub gossipsub: gossipsub::Behaviour,
+    pub gossipsub: GossipLinks,
     /// Address and version exchange.
     pub identify: identify::Behaviour,
+    /// Keep-alive pings: a connection that stops answering is closed, so a
+    /// half-open connection cannot keep a stale session or swallow traffic.
+    pub ping: ping::Behaviour,
 }
 
 /// Why the behaviour could not be built.
@@ -106,12 +111,18 @@ impl Behaviour {
             identify::Config::new(config.protocol_version.clone(), keypair.public())
                 .with_interval(Duration::from_secs(300)),
         );
+        let ping = ping::Behaviour::new(
+            ping::Config::new()
+                .with_interval(config.keep_alive.interval)
+                .with_timeout(config.keep_alive.timeout),
+        );
         Ok(Self {
             gate: Gate::new(PeerBook::new(config.limits, config.bans)),
             handshake,
             instance,
-            gossipsub,
+            gossipsub: GossipLinks::new(gossipsub),
             identify,
+            ping,
         })
     }
 }

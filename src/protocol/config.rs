@@ -58,6 +58,32 @@ impl Default for GossipConfig {
     }
 }
 
+/// Dead-connection detection: every connection is pinged every `interval`,
+/// and one that answered no ping for `interval + timeout` is closed. A
+/// connection that died without a close (a half-open one, after a partition
+/// or a crash, or one that lost data in the simulator) is therefore gone
+/// within that time, and its session with it.
+///
+/// ## Default values
+/// - `interval`: 2 s
+/// - `timeout`: 3 s (so a connection silent for 5 s is closed)
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct KeepAlive {
+    /// Time between pings on a connection.
+    pub interval: Duration,
+    /// Time a ping may wait for its answer.
+    pub timeout: Duration,
+}
+
+impl Default for KeepAlive {
+    fn default() -> Self {
+        Self {
+            interval: Duration::from_secs(2),
+            timeout: Duration::from_secs(3),
+        }
+    }
+}
+
 /// Everything that tunes one node.
 ///
 /// ## Default values
@@ -76,6 +102,7 @@ impl Default for GossipConfig {
 /// - `max_broadcast_size`: 1 MiB per gossip message
 /// - `responder`: [`Responder::Manual`]
 /// - `idle_connection_timeout`: 1 hour
+/// - `keep_alive`: a ping every 2 s, 3 s to answer; see [`KeepAlive`]
 /// - `event_buffer`: 4096 events queued for the application before the node
 ///   stops reading the network (backpressure)
 #[derive(Clone, Debug)]
@@ -110,6 +137,8 @@ pub struct NodeConfig {
     pub gossip: GossipConfig,
     /// How long a connection with no open streams stays up.
     pub idle_connection_timeout: Duration,
+    /// How dead connections are found.
+    pub keep_alive: KeepAlive,
     /// Events buffered before the node applies backpressure to the network.
     pub event_buffer: usize,
     /// Deliberate protocol violations, for adversarial peers in tests.
@@ -134,6 +163,7 @@ impl Default for NodeConfig {
             responder: Responder::default(),
             gossip: GossipConfig::default(),
             idle_connection_timeout: Duration::from_secs(3600),
+            keep_alive: KeepAlive::default(),
             event_buffer: 4096,
             misbehaviour: Misbehaviour::default(),
         }

@@ -53,6 +53,9 @@ pub struct Counters {
     pub rate_limited: u64,
     /// Direct requests answered 429: too many of the sender's unanswered.
     pub in_flight_limited: u64,
+    /// Gossipsub reports of a peer whose send queue was full, so broadcasts
+    /// to it were dropped (gossipsub's `SlowPeer`).
+    pub gossip_slow_peer: u64,
     /// Most items held at once for peers and the application (queued events,
     /// unanswered requests, pending sends, rate-window entries, held
     /// handshake channels): what a flood would grow if a bound were missing.

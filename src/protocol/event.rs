@@ -102,6 +102,16 @@ pub enum Event {
         /// Connections with the peer still open.
         remaining: u32,
     },
+    /// A connection stopped answering keep-alive pings and is being closed
+    /// (its `ConnectionClosed` follows).
+    ConnectionLost {
+        /// Remote peer.
+        peer: PeerId,
+        /// Per-node connection number.
+        connection: u64,
+        /// What the ping saw.
+        error: String,
+    },
     /// A connection was refused by a ban or limit.
     ConnectionRefused {
         /// Remote peer, when known.
@@ -234,6 +244,7 @@ impl Event {
             | Event::Malformed { peer, .. } => *peer,
             Event::ConnectionEstablished { peer, .. }
             | Event::ConnectionClosed { peer, .. }
+            | Event::ConnectionLost { peer, .. }
             | Event::Handshake { peer, .. }
             | Event::Request { peer, .. }
             | Event::RequestRejected { peer, .. }

@@ -43,7 +43,16 @@ impl Gate {
     }
 
     /// Remembers a dialable address of `peer` (bounded, most recent kept).
+    ///
+    /// Kept in the form identify gives the swarm (ending in `/p2p/<peer>`):
+    /// the swarm merges the addresses of all behaviours for a dial but drops
+    /// only exact duplicates, so one socket stored in two forms was dialed
+    /// twice per redial (the review's M6). An address naming another peer is
+    /// not this peer's and is ignored.
     pub fn add_address(&mut self, peer: PeerId, address: Multiaddr) {
+        let Ok(address) = address.with_p2p(peer) else {
+            return;
+        };
         let known = self.addresses.entry(peer).or_default();
         if !known.contains(&address) {
             if known.len() == MAX_ADDRESSES_PER_PEER {

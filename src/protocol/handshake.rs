@@ -362,6 +362,20 @@ impl Session {
         self.maybe_verified()
     }
 
+    /// The remote refused credentials of ours (or answered with invalid
+    /// ones of its own) after this side had counted the session verified: in
+    /// a crossed handshake our side verifies once its answer to the remote's
+    /// request is sent, before the remote has judged our request. The
+    /// remote's word wins, so the session fails with `failure` even if
+    /// `Verified`; no effect once `Failed`.
+    pub fn refuted(&mut self, failure: HandshakeFailure) -> Option<HandshakeState> {
+        if self.state == HandshakeState::Failed {
+            return None;
+        }
+        self.failure = Some(failure);
+        self.enter(HandshakeState::Failed)
+    }
+
     /// The handshake failed; no effect once finished.
     pub fn fail(&mut self, failure: HandshakeFailure) -> Option<HandshakeState> {
         if self.is_finished() {

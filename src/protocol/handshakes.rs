@@ -30,6 +30,12 @@ use super::{
 /// How long a rejected handshake's connection stays open for the rejection to
 /// be delivered.
 const REJECT_GRACE: Duration = Duration::from_secs(1);
+/// How long the listener of a new connection waits for the dialer's handshake
+/// request before sending its own. The dialer normally asks at once; when it
+/// does not (its request went into an older connection that is dead, or it
+/// believes itself verified from a session we no longer have), the listener's
+/// own request lets both sides verify anyway.
+const LISTENER_GRACE: Duration = Duration::from_secs(1);
 
 /// What an inbound handshake response we sent was.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,6 +56,7 @@ pub(crate) struct Handshakes {
     answers: HashMap<InboundRequestId, Answer>,
     silent_channels: Vec<ResponseChannel<HandshakeResponse>>,
     disconnect_at: BTreeMap<PeerId, Instant>,
+    ask_at: BTreeMap<PeerId, Instant>,
 }
 
 impl Handshakes {
@@ -70,6 +77,7 @@ impl Handshakes {
             answers: HashMap::new(),
             silent_channels: Vec::new(),
             disconnect_at: BTreeMap::new(),
+            ask_at: BTreeMap::new(),
         }
     }
 
@@ -116,6 +124,7 @@ impl Handshakes {
     /// failed a handshake that was still pending.
     pub(crate) fn end(&mut self, peer: PeerId) -> bool {
         self.disconnect_at.remove(&peer);
+        self.ask_at.remove(&peer);
         self.sessions
             .remove(&peer)
             .is_some_and(|mut s| s.fail(HandshakeFailure::ConnectionClosed).is_some())
@@ -143,7 +152,25 @@ impl Handshakes {
             .values()
             .filter(|s| s.timer_running())
             .map(Session::deadline);
-        deadlines.chain(self.disconnect_at.values().copied()).min()
+        deadlines
+            .chain(self.disconnect_at.values().copied())
+            .chain(self.ask_at.values().copied())
+            .min()
+    }
+
+    /// We are the listener of a new session with `peer`: unless its request
+    /// arrives first, we send ours after a grace period.
+    pub(crate) fn ask_after_grace(&mut self, peer: PeerId, now: Instant) {
+        self.ask_at.insert(peer, now + LISTENER_GRACE);
+    }
+
+    /// Removes and returns the peers whose grace ran out at `now` while their
+    /// session was still `Connected` (no request moved either way).
+    pub(crate) fn due_asks(&mut self, now: Instant) -> Vec<PeerId> {
+        take_due(&mut self.ask_at, now)
+            .into_iter()
+            .filter(|peer| self.state_of(peer) == Some(HandshakeState::Connected))
+            .collect()
     }
 
     // ---- messages on the wire -------------------------------------------
@@ -190,16 +217,7 @@ impl Handshakes {
 
     /// Removes and returns the peers whose delayed disconnect is due at `now`.
     pub(crate) fn due_disconnects(&mut self, now: Instant) -> Vec<PeerId> {
-        let due: Vec<PeerId> = self
-            .disconnect_at
-            .iter()
-            .filter(|(_, at)| now >= **at)
-            .map(|(peer, _)| *peer)
-            .collect();
-        for peer in &due {
-            self.disconnect_at.remove(peer);
-        }
-        due
+        take_due(&mut self.disconnect_at, now)
     }
 
     // ---- credentials ----------------------------------------------------
@@ -265,6 +283,19 @@ impl Handshakes {
             verdict => verdict,
         }
     }
+}
+
+/// Removes and returns the peers whose moment in `timers` has come at `now`.
+fn take_due(timers: &mut BTreeMap<PeerId, Instant>, now: Instant) -> Vec<PeerId> {
+    let due: Vec<PeerId> = timers
+        .iter()
+        .filter(|(_, at)| now >= **at)
+        .map(|(peer, _)| *peer)
+        .collect();
+    for peer in &due {
+        timers.remove(peer);
+    }
+    due
 }
 
 /// The response that refuses a handshake for `failure`.

@@ -5,8 +5,8 @@
 //!
 //! Layers, bottom-up: [`wire`] (messages and their bytes) → [`codec`] (framing
 //! with size limits) → [`handshake`] (signing, verification, the per-peer state
-//! machine) and [`peers`] (bans, limits) → [`gate`] and [`behaviour`] (libp2p
-//! behaviours) → [`node`] (the event loop) driven through [`control`].
+//! machine) and [`peers`] (bans, limits) → [`gate`], [`gossip_links`] and [`behaviour`]
+//! (libp2p behaviours) → [`node`] (the event loop) driven through [`control`].
 //! The node's state is kept in owned types that make no swarm calls:
 //! `handshakes` (every session of a node), `inbound` (requests held for the
 //! application) and [`sends`]; `describe` words failures stably.
@@ -14,6 +14,7 @@
 
 pub mod behaviour;
 pub mod bounds;
+pub mod close_deadline;
 pub mod codec;
 pub mod codes;
 pub mod config;
@@ -21,10 +22,12 @@ pub mod control;
 mod describe;
 pub mod event;
 pub mod gate;
+pub mod gossip_links;
 pub mod handshake;
 mod handshakes;
 mod inbound;
 pub mod keys;
+mod liveness;
 pub mod loopback;
 pub mod misbehaviour;
 pub mod node;

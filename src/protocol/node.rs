@@ -20,10 +20,11 @@
 mod direct;
 mod gossip;
 mod handshake;
+mod liveness;
 mod outbox;
 
 use std::{
-    collections::{HashMap, HashSet},
+    collections::{BTreeSet, HashMap, HashSet},
     time::Duration,
 };
 
@@ -53,7 +54,9 @@ use super::{
     handshakes::Handshakes,
     inbound::Inbound,
     keys::NodeKeys,
+    liveness::Liveness,
     peers::{Direction, Refusal, MIN_PER_PEER},
+    planted::{self, PlantedBug},
     sends::Sends,
     transport::BoxedTransport,
 };
@@ -87,8 +90,12 @@ pub struct Node {
     inbound: Inbound,
     sends: Sends,
     connections: ConnectionNumbers,
+    liveness: Liveness,
+    /// Whether the node read the network on its last turn (no backpressure).
+    reading: bool,
     listen_addresses: Vec<Multiaddr>,
     subscriptions: HashSet<String>,
+    peer_topics: BTreeSet<(PeerId, String)>,
     counters: Counters,
 }
 
@@ -127,8 +134,11 @@ impl Node {
             inbound: Inbound::new(config.requests),
             sends: Sends::default(),
             connections: ConnectionNumbers::default(),
+            liveness: Liveness::new(config.keep_alive.interval + config.keep_alive.timeout),
+            reading: true,
             listen_addresses: Vec::new(),
             subscriptions: HashSet::new(),
+            peer_topics: BTreeSet::new(),
             counters: Counters::default(),
             config,
         };
@@ -156,13 +166,17 @@ impl Node {
         // borrow `self` while the handlers below mutate it.
         let events_tx = self.outbox.sender();
         loop {
+            let may_read_network = self.outbox.len() < self.config.event_buffer;
+            if may_read_network && !self.reading {
+                self.liveness.resumed(Instant::now());
+            }
+            self.reading = may_read_network;
             let wake = self.next_wakeup();
             if let Some(at) = wake {
                 if timer.deadline() != at {
                     timer.as_mut().reset(at);
                 }
             }
-            let may_read_network = self.outbox.len() < self.config.event_buffer;
             tokio::select! {
                 biased;
                 command = self.commands.recv() => match command {
@@ -222,6 +236,8 @@ impl Node {
             .into_iter()
             .chain(self.sends.next_wakeup())
             .chain(self.swarm.behaviour().gate.next_ban_expiry())
+            // A node that does not read the network cannot hear pings.
+            .chain(self.liveness.next_wakeup().filter(|_| self.reading))
             .min()
     }
 
@@ -277,7 +293,7 @@ impl Node {
                 }
             }
             Command::Disconnect(peer) => {
-                let _ = self.swarm.disconnect_peer_id(peer);
+                self.disconnect(peer);
             }
             Command::State(reply) => {
                 let _ = reply.send(self.state());
@@ -293,7 +309,7 @@ impl Node {
             .gate
             .ban(peer, reason.clone(), until);
         self.ban_fallout(peer, reason, duration);
-        let _ = self.swarm.disconnect_peer_id(peer);
+        self.disconnect(peer);
     }
 
     /// Reports a new ban of `peer` and fails every send waiting for it.
@@ -350,10 +366,15 @@ impl Node {
         for peer in self.handshakes.overdue(now) {
             debug!(%peer, "handshake timed out");
             self.transition(peer, |s| s.check_timeout(now));
-            let _ = self.swarm.disconnect_peer_id(peer);
+            self.disconnect(peer);
         }
         for peer in self.handshakes.due_disconnects(now) {
-            let _ = self.swarm.disconnect_peer_id(peer);
+            self.disconnect(peer);
+        }
+        for peer in self.handshakes.due_asks(now) {
+            if self.swarm.is_connected(&peer) {
+                self.send_handshake_request(peer);
+            }
         }
         for (id, send) in self.sends.expired(now) {
             let failure = SendFailure::DeadlineExceeded {
@@ -369,6 +390,9 @@ impl Node {
                 debug!(%peer, "redialing for pending sends");
                 let _ = self.swarm.dial(DialOpts::peer_id(peer).build());
             }
+        }
+        if self.reading {
+            self.close_silent_connections(now);
         }
         for peer in self.swarm.behaviour_mut().gate.take_expired_bans(now) {
             self.emit(Event::Unbanned {
@@ -386,6 +410,7 @@ impl Node {
             SwarmEvent::Behaviour(BehaviourEvent::Instance(e)) => self.on_instance_event(e),
             SwarmEvent::Behaviour(BehaviourEvent::Gossipsub(e)) => self.on_gossip_event(e),
             SwarmEvent::Behaviour(BehaviourEvent::Identify(e)) => self.on_identify_event(e),
+            SwarmEvent::Behaviour(BehaviourEvent::Ping(e)) => self.on_ping_event(e),
             SwarmEvent::Behaviour(BehaviourEvent::Gate(never)) => match never {},
             SwarmEvent::NewListenAddr { address, .. } => {
                 self.listen_addresses.push(address.clone());
@@ -452,7 +477,8 @@ impl Node {
         endpoint: &ConnectedPoint,
         num_established: u32,
     ) {
-        let connection = self.connections.open(connection_id);
+        let connection = self.connections.open(connection_id, peer);
+        self.liveness.opened(connection_id, Instant::now());
         let direction = match endpoint {
             ConnectedPoint::Dialer { .. } => Direction::Outbound,
             ConnectedPoint::Listener { .. } => Direction::Inbound,
@@ -474,22 +500,44 @@ impl Node {
         match self.handshakes.state_of(&peer) {
             None => return,
             Some(HandshakeState::Failed) => {
-                let _ = self.swarm.disconnect_peer_id(peer);
+                self.disconnect(peer);
                 return;
             }
             Some(_) => {}
         }
-        if direction == Direction::Outbound && self.handshakes.awaiting_our_request(&peer) {
-            self.send_handshake_request(peer);
+        let verified = self.handshakes.is_verified(&peer);
+        if planted::active(PlantedBug::StaleSessionNoRehandshake) {
+            if direction == Direction::Outbound && self.handshakes.awaiting_our_request(&peer) {
+                self.send_handshake_request(peer);
+            }
+            return;
+        }
+        match direction {
+            // A new connection of ours to a peer we count verified: the
+            // peer may have lost the session we still hold (a half-open
+            // connection), so it is asked again; it answers at once if not.
+            Direction::Outbound if verified && num_established > 1 => {
+                self.send_handshake_request(peer);
+            }
+            Direction::Outbound if self.handshakes.awaiting_our_request(&peer) => {
+                self.send_handshake_request(peer);
+            }
+            Direction::Outbound => {}
+            Direction::Inbound if verified => {
+                self.replace_older_connections(peer, connection_id);
+            }
+            Direction::Inbound => self.handshakes.ask_after_grace(peer, Instant::now()),
         }
     }
 
     fn on_connection_closed(&mut self, peer: PeerId, connection_id: ConnectionId, remaining: u32) {
         let connection = self.connections.close(connection_id);
+        self.liveness.forget(connection_id);
         if remaining == 0 {
             // The session ends with its last connection: a pending handshake
             // fails first, then the connection is reported closed.
             self.inbound.forget_peer(peer, Instant::now());
+            self.peer_topics.retain(|(p, _)| *p != peer);
             if self.handshakes.end(peer) {
                 self.counters.handshake_failures += 1;
                 self.emit(Event::Handshake {
@@ -524,26 +572,51 @@ impl Node {
     }
 }
 
-/// The node's own connection numbers, in the order connections opened.
-/// libp2p's `ConnectionId`s count over the whole process, so they would differ
-/// between runs of one simulation depending on what ran before it.
+/// The node's own connection numbers, in the order connections opened, and
+/// whose each open connection is. libp2p's `ConnectionId`s count over the
+/// whole process, so they would differ between runs of one simulation
+/// depending on what ran before it.
 #[derive(Default)]
 struct ConnectionNumbers {
-    by_id: HashMap<ConnectionId, u64>,
+    by_id: HashMap<ConnectionId, (u64, PeerId)>,
     next: u64,
 }
 
 impl ConnectionNumbers {
-    fn open(&mut self, id: ConnectionId) -> u64 {
+    fn open(&mut self, id: ConnectionId, peer: PeerId) -> u64 {
         let number = self.next;
         self.next += 1;
-        self.by_id.insert(id, number);
+        self.by_id.insert(id, (number, peer));
         number
     }
 
     /// The number of a connection that closed; `u64::MAX` for one never seen.
     fn close(&mut self, id: ConnectionId) -> u64 {
-        self.by_id.remove(&id).unwrap_or(u64::MAX)
+        self.by_id
+            .remove(&id)
+            .map_or(u64::MAX, |(number, _)| number)
+    }
+
+    /// The peer of an open connection.
+    fn peer_of(&self, id: ConnectionId) -> Option<PeerId> {
+        self.by_id.get(&id).map(|(_, peer)| *peer)
+    }
+
+    /// The number of an open connection; `u64::MAX` for one never seen.
+    fn number_of(&self, id: ConnectionId) -> u64 {
+        self.by_id.get(&id).map_or(u64::MAX, |(number, _)| *number)
+    }
+
+    /// The open connections with `peer` opened before connection `number`.
+    fn older_than(&self, peer: &PeerId, number: u64) -> Vec<ConnectionId> {
+        let mut older: Vec<(u64, ConnectionId)> = self
+            .by_id
+            .iter()
+            .filter(|(_, (n, p))| p == peer && *n < number)
+            .map(|(id, (n, _))| (*n, *id))
+            .collect();
+        older.sort_unstable();
+        older.into_iter().map(|(_, id)| id).collect()
     }
 }
 

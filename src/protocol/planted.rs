@@ -29,17 +29,23 @@ pub enum PlantedBug {
     /// not on our allow-list, gets through any verified forwarder (the
     /// review's H3, as the protocol had it before the author check).
     GossipAuthorUnchecked,
+    /// A new connection on a session this side still counts verified brings
+    /// no new handshake: the dialer does not ask again and the listener
+    /// never asks itself, so a peer that dropped the session answers 403
+    /// (the review's H1, as the protocol had it before the fix).
+    StaleSessionNoRehandshake,
 }
 
 impl PlantedBug {
     /// Every planted bug.
-    pub const ALL: [PlantedBug; 6] = [
+    pub const ALL: [PlantedBug; 7] = [
         PlantedBug::NoCrossedHandshake,
         PlantedBug::VerifiedBeforeSignatureCheck,
         PlantedBug::BanSkipsInFlightConnection,
         PlantedBug::HandshakeTimerNotCancelled,
         PlantedBug::GossipFromUnverified,
         PlantedBug::GossipAuthorUnchecked,
+        PlantedBug::StaleSessionNoRehandshake,
     ];
 
     /// The name used in `SIMNET_PLANTED_BUG`.
@@ -51,6 +57,7 @@ impl PlantedBug {
             PlantedBug::HandshakeTimerNotCancelled => "handshake-timer-not-cancelled",
             PlantedBug::GossipFromUnverified => "gossip-from-unverified",
             PlantedBug::GossipAuthorUnchecked => "gossip-author-unchecked",
+            PlantedBug::StaleSessionNoRehandshake => "stale-session-no-rehandshake",
         }
     }
 

@@ -40,9 +40,14 @@ pub struct PendingSend {
     pub last_error: String,
 }
 
+/// The redial state of one peer that pending sends need. The backoff is kept
+/// across connections that open and fail again (a peer that accepts the
+/// connection but refuses us, or a send that keeps failing on a verified
+/// session), and starts over only when a send to the peer succeeds or no
+/// send waits for it any more.
 #[derive(Debug, Clone, Copy)]
 struct Redial {
-    at: Instant,
+    at: Option<Instant>,
     backoff: Duration,
 }
 
@@ -101,6 +106,15 @@ impl Sends {
         self.pending.remove(&id).map(|send| (id, send))
     }
 
+    /// A send to `peer` was answered: the peer is reachable again, so its
+    /// backoff starts over from `initial` (a redial already scheduled for
+    /// other sends still waiting stays scheduled).
+    pub fn answered(&mut self, peer: &PeerId, initial: Duration) {
+        if let Some(redial) = self.redials.get_mut(peer) {
+            redial.backoff = initial;
+        }
+    }
+
     /// Removes send `id` whatever its state.
     pub fn remove(&mut self, id: SendId) -> Option<PendingSend> {
         let send = self.pending.remove(&id)?;
@@ -132,18 +146,26 @@ impl Sends {
             .collect()
     }
 
-    /// Removes waiting sends whose deadline has passed. Sends with an attempt
-    /// in flight finish through that attempt (its own timeout bounds it).
+    /// Removes the sends whose deadline has passed, with an attempt in flight
+    /// or not: a deadline is kept even while an attempt hangs (the request
+    /// timeout alone could overrun it by up to 30 s). A late answer to such an
+    /// attempt is ignored, since its request no longer belongs to a send.
     pub fn expired(&mut self, now: Instant) -> Vec<(SendId, PendingSend)> {
         let ids: Vec<SendId> = self
             .pending
             .iter()
-            .filter(|(_, s)| s.in_flight.is_none() && now >= s.deadline)
+            .filter(|(_, s)| now >= s.deadline)
             .map(|(id, _)| *id)
             .collect();
         let expired: Vec<_> = ids
             .into_iter()
-            .filter_map(|id| self.pending.remove(&id).map(|s| (id, s)))
+            .filter_map(|id| self.remove(id).map(|s| (id, s)))
+            .map(|(id, mut send)| {
+                if send.in_flight.is_some() {
+                    send.last_error = "attempt unanswered at the deadline".into();
+                }
+                (id, send)
+            })
             .collect();
         self.forget_idle_redials();
         expired
@@ -187,26 +209,31 @@ impl Sends {
         self.pending.is_empty()
     }
 
-    /// Schedules a redial of `peer` unless one is scheduled already.
+    /// Schedules a redial of `peer` after its current backoff (`initial` for
+    /// a peer with none yet), unless one is scheduled already.
     pub fn schedule_redial(&mut self, peer: PeerId, now: Instant, initial: Duration) {
-        self.redials.entry(peer).or_insert(Redial {
-            at: now + initial,
+        let redial = self.redials.entry(peer).or_insert(Redial {
+            at: None,
             backoff: initial,
         });
+        redial.at.get_or_insert(now + redial.backoff);
     }
 
-    /// Stops redialing `peer` (it is connected again).
+    /// Stops the redial timer of `peer` (it is connected again); its backoff
+    /// is kept for the next failure.
     pub fn cancel_redial(&mut self, peer: &PeerId) {
-        self.redials.remove(peer);
+        if let Some(redial) = self.redials.get_mut(peer) {
+            redial.at = None;
+        }
     }
 
     /// Peers due for a redial at `now`; each is rescheduled with doubled backoff.
     pub fn due_redials(&mut self, now: Instant) -> Vec<PeerId> {
         let mut due = Vec::new();
         for (peer, redial) in self.redials.iter_mut() {
-            if now >= redial.at {
+            if redial.at.is_some_and(|at| now >= at) {
                 redial.backoff = (redial.backoff * 2).min(MAX_REDIAL_BACKOFF);
-                redial.at = now + redial.backoff;
+                redial.at = Some(now + redial.backoff);
                 due.push(*peer);
             }
         }
@@ -224,12 +251,8 @@ impl Sends {
 
     /// The earliest moment something here needs attention.
     pub fn next_wakeup(&self) -> Option<Instant> {
-        let deadlines = self
-            .pending
-            .values()
-            .filter(|s| s.in_flight.is_none())
-            .map(|s| s.deadline);
-        let redials = self.redials.values().map(|r| r.at);
+        let deadlines = self.pending.values().map(|s| s.deadline);
+        let redials = self.redials.values().filter_map(|r| r.at);
         deadlines.chain(redials).min()
     }
 }

@@ -2,10 +2,12 @@
 //! (authentication and encryption) and yamux (multiplexing).
 //!
 //! Real runs use tokio TCP; the simulator hands its own TCP to [`upgrade`], so
-//! both run the same security and multiplexing code.
+//! both run the same security and multiplexing code. Every connection's close
+//! is bounded in time ([`super::close_deadline`]).
 
 use std::time::Duration;
 
+use super::close_deadline::CloseDeadline;
 use libp2p::{
     core::{muxing::StreamMuxerBox, transport::Boxed, upgrade::Version, Transport},
     identity::Keypair,
@@ -15,8 +17,10 @@ use libp2p::{
 /// A transport that yields authenticated, multiplexed connections.
 pub type BoxedTransport = Boxed<(PeerId, StreamMuxerBox)>;
 
-/// How long noise + yamux negotiation may take on a new connection.
-pub const UPGRADE_TIMEOUT: Duration = Duration::from_secs(20);
+/// How long noise + yamux negotiation may take on a new connection. It needs
+/// a few round trips; a dial whose negotiation stalls (its link died) is
+/// given up after this and retried by whoever needs the connection.
+pub const UPGRADE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Why a transport could not be built.
 #[derive(Debug, thiserror::Error)]
@@ -37,6 +41,7 @@ where
         .authenticate(noise::Config::new(keypair)?)
         .multiplex(yamux::Config::default())
         .timeout(UPGRADE_TIMEOUT)
+        .map(|(peer, muxer), _| (peer, StreamMuxerBox::new(CloseDeadline::new(muxer))))
         .boxed())
 }
 

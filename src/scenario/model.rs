@@ -228,6 +228,9 @@ pub struct NodeSpec {
     /// Deadline of a send's retries (default 60s).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub send_deadline: Option<DurationText>,
+    /// Time one direct request attempt waits for its answer (default 30s).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_timeout: Option<DurationText>,
     /// Connection limits.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub limits: Option<LimitsSpec>,
@@ -325,6 +328,11 @@ pub struct SendSpec {
     #[serde(default)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub repeat: Option<u32>,
+    /// With `expect`: the outcome must arrive within this time of the send
+    /// (a deadline that is kept, not just an outcome that comes eventually).
+    #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub within: Option<DurationText>,
 }
 
 /// `{ node, topic }`.
@@ -604,6 +612,11 @@ pub struct RefusedExpect {
     pub peer: NodeRef,
     /// The rule that refused it.
     pub rule: RefusalRule,
+    /// Also: no more than this many such refusals so far (a redial that
+    /// backs off is refused a few times, not once a second).
+    #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub at_most: Option<usize>,
 }
 
 /// Established connections of `node` (with `peer`, if given).

@@ -79,6 +79,8 @@ pub struct SendPlan {
     pub code: Option<u16>,
     /// Copies sent at once.
     pub repeat: u32,
+    /// The outcome must arrive within this time of the send.
+    pub within: Option<Duration>,
 }
 
 /// What a step does.
@@ -226,11 +228,13 @@ pub enum Check {
     Banned { node: String, peer: String },
     /// `node` has no active ban on `peer`.
     NotBanned { node: String, peer: String },
-    /// `node` refused a connection with `peer` by `rule`.
+    /// `node` refused a connection with `peer` by `rule`, at least once and
+    /// (if given) at most `at_most` times.
     Refused {
         node: String,
         peer: String,
         rule: RefusalRule,
+        at_most: Option<usize>,
     },
     /// `node` has `count` established connections (with `peer`, if given).
     Connections {
@@ -332,7 +336,18 @@ impl fmt::Display for Check {
             ),
             Check::Banned { node, peer } => write!(f, "{node} bans {peer}"),
             Check::NotBanned { node, peer } => write!(f, "{node} does not ban {peer}"),
-            Check::Refused { node, peer, rule } => write!(f, "{node} refused {peer} ({rule})"),
+            Check::Refused {
+                node,
+                peer,
+                rule,
+                at_most: None,
+            } => write!(f, "{node} refused {peer} ({rule})"),
+            Check::Refused {
+                node,
+                peer,
+                rule,
+                at_most: Some(most),
+            } => write!(f, "{node} refused {peer} ({rule}) 1 to {most} time(s)"),
             Check::Retried { node, at_least } => {
                 write!(f, "sends of {node} retried at least {at_least} time(s)")
             }

@@ -134,18 +134,26 @@ async fn per_peer_limit_is_enforced() {
         ..NodeConfig::default()
     })
     .await;
-    let mut other = LoopbackNode::start(NodeConfig::default()).await;
-    connect(&mut other, &mut limited).await;
-    // A second connection is within the limit, a third exceeds it.
-    other.handle.dial(limited.address.clone()).await.unwrap();
+    // A peer that never handshakes keeps its session pending, so connections
+    // to it add up (a verified peer's new connection replaces its older
+    // ones instead).
+    let other = LoopbackNode::start(NodeConfig {
+        misbehaviour: Misbehaviour::SilentHandshake,
+        ..NodeConfig::default()
+    })
+    .await;
     let peer = other.peer_id();
-    limited
-        .wait_for(
-            "the second connection",
-            |e| matches!(e, Event::ConnectionEstablished { peer: p, .. } if *p == peer),
-        )
-        .await;
-    other.handle.dial(limited.address.clone()).await.unwrap();
+    // Two connections are within the limit, a third exceeds it.
+    for nth in ["the first connection", "the second connection"] {
+        limited.handle.dial(other.address.clone()).await.unwrap();
+        limited
+            .wait_for(
+                nth,
+                |e| matches!(e, Event::ConnectionEstablished { peer: p, .. } if *p == peer),
+            )
+            .await;
+    }
+    limited.handle.dial(other.address.clone()).await.unwrap();
     let refused = limited.wait_refused().await;
     assert!(
         matches!(
@@ -157,6 +165,26 @@ async fn per_peer_limit_is_enforced() {
         ),
         "{refused:?}"
     );
-    // The first session is unaffected.
-    assert_eq!(limited.verified().await, [other.peer_id()]);
+    // The refusal leaves the two admitted connections open.
+    let state = limited.handle.state().await.unwrap();
+    assert_eq!(state.peers[&peer].connections, 2, "{state:?}");
+}
+
+#[tokio::test]
+async fn a_verified_peer_that_dials_again_replaces_its_older_connection() {
+    let mut a = LoopbackNode::start(NodeConfig::default()).await;
+    let mut b = LoopbackNode::start(NodeConfig::default()).await;
+    connect(&mut a, &mut b).await;
+    // b's new connection on a verified session closes the one a holds:
+    // one connection per peer, and the session stays verified.
+    b.handle.dial(a.address.clone()).await.unwrap();
+    let peer = b.peer_id();
+    a.wait_for(
+        "the older connection closed",
+        |e| matches!(e, Event::ConnectionClosed { peer: p, remaining: 1, .. } if *p == peer),
+    )
+    .await;
+    let state = a.handle.state().await.unwrap();
+    assert_eq!(state.peers[&peer].connections, 1, "{state:?}");
+    assert_eq!(state.peers[&peer].handshake, HandshakeState::Verified);
 }

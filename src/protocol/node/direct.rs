@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use libp2p::{
     request_response::{self, OutboundFailure, OutboundRequestId, ResponseChannel},
+    swarm::ConnectionId,
     PeerId,
 };
 use tokio::time::Instant;
@@ -67,6 +68,7 @@ impl Node {
                     response,
                 } => {
                     if let Some((id, send)) = self.sends.complete(&request_id) {
+                        self.sends.answered(&send.peer, self.config.redial_backoff);
                         self.emit(Event::SendOutcome {
                             id,
                             peer: send.peer,
@@ -77,10 +79,10 @@ impl Node {
             },
             request_response::Event::OutboundFailure {
                 peer,
+                connection_id,
                 request_id,
                 error,
-                ..
-            } => self.on_send_failure(peer, request_id, error),
+            } => self.on_send_failure(peer, connection_id, request_id, error),
             request_response::Event::InboundFailure { peer, error, .. } => {
                 if let Some(frame) = io_frame_error(&error) {
                     self.malformed(peer, "instance", frame.to_string());
@@ -174,6 +176,7 @@ impl Node {
     fn on_send_failure(
         &mut self,
         peer: PeerId,
+        connection: ConnectionId,
         request_id: OutboundRequestId,
         error: OutboundFailure,
     ) {
@@ -187,10 +190,12 @@ impl Node {
                 SendFailure::MalformedResponse(f.to_string())
             }),
             OutboundFailure::Timeout => {
-                // No answer in time: the connection is suspect (a peer that
-                // stalled, a link that lost data). Close it, so the retry below
-                // runs over a fresh, re-verified connection.
-                let _ = self.swarm.disconnect_peer_id(peer);
+                // No answer in time: the connection that carried it is
+                // suspect (a peer that stalled, a link that lost data). Close
+                // that one only, so the peer's other connections and their
+                // requests are not cut (the review's M9); the retry below runs
+                // over another or a fresh, re-verified connection.
+                self.swarm.close_connection(connection);
                 None
             }
             OutboundFailure::ConnectionClosed | OutboundFailure::DialFailure => None,

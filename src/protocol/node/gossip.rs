@@ -7,6 +7,7 @@ use libp2p::{
     identify, PeerId,
 };
 use tokio::time::Instant;
+use tracing::debug;
 
 use super::Node;
 use crate::protocol::{
@@ -40,10 +41,27 @@ impl Node {
                 message,
             } => (propagation_source, message_id, message),
             gossipsub::Event::Subscribed { peer_id, topic } => {
-                self.emit(Event::Subscribed {
-                    peer: peer_id,
-                    topic: topic.into_string(),
-                });
+                // Subscriptions are announced again on every new connection
+                // (`GossipLinks`); the application hears of each once.
+                let topic = topic.into_string();
+                if self.peer_topics.insert((peer_id, topic.clone())) {
+                    self.emit(Event::Subscribed {
+                        peer: peer_id,
+                        topic,
+                    });
+                }
+                return;
+            }
+            gossipsub::Event::Unsubscribed { peer_id, topic } => {
+                self.peer_topics.remove(&(peer_id, topic.into_string()));
+                return;
+            }
+            gossipsub::Event::SlowPeer {
+                peer_id,
+                failed_messages,
+            } => {
+                debug!(peer = %peer_id, ?failed_messages, "gossipsub: slow peer");
+                self.counters.gossip_slow_peer += 1;
                 return;
             }
             _ => return,

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use libp2p::{
     request_response::{self, InboundRequestId, OutboundFailure, ResponseChannel},
+    swarm::ConnectionId,
     PeerId,
 };
 use tokio::time::Instant;
@@ -93,7 +94,7 @@ impl Node {
 
     fn fail_and_disconnect(&mut self, peer: PeerId, failure: HandshakeFailure) {
         self.after_failure(peer, failure);
-        let _ = self.swarm.disconnect_peer_id(peer);
+        self.disconnect(peer);
     }
 
     pub(super) fn on_handshake_event(
@@ -117,12 +118,12 @@ impl Node {
             },
             request_response::Event::OutboundFailure {
                 peer,
+                connection_id,
                 request_id,
                 error,
-                ..
             } => {
                 self.handshakes.request_done(&request_id);
-                self.on_handshake_outbound_failure(peer, error);
+                self.on_handshake_outbound_failure(peer, connection_id, error);
             }
             request_response::Event::InboundFailure {
                 peer,
@@ -135,7 +136,7 @@ impl Node {
                     self.malformed(peer, "handshake", frame.to_string());
                     self.fail_and_disconnect(peer, HandshakeFailure::Malformed(frame.to_string()));
                 } else if answer == Some(Answer::Rejected) {
-                    let _ = self.swarm.disconnect_peer_id(peer);
+                    self.disconnect(peer);
                 }
             }
             request_response::Event::ResponseSent {
@@ -202,31 +203,64 @@ impl Node {
             .behaviour_mut()
             .handshake
             .send_response(channel, response)
-            .is_ok()
+            .is_err()
         {
-            self.handshakes.answer_sent(request_id, answer);
+            return;
+        }
+        self.handshakes.answer_sent(request_id, answer);
+        // Our answer makes this side verified once sent, but only the
+        // remote's judgement of our own credentials tells whether it accepts
+        // us: ask it too (as the reference implementation does), so that a
+        // refusal reaches us as a rejection instead of a bare close.
+        if answer == Answer::Accepted && self.handshakes.awaiting_our_request(&peer) {
+            self.send_handshake_request(peer);
         }
     }
 
+    /// The remote's answer to our request. A rejection, or an acceptance
+    /// whose credentials do not verify, fails the session even when it is
+    /// already verified from our side (a crossed handshake, or a repeated
+    /// request on a new connection): both sides must end in the same state.
     fn on_handshake_response(&mut self, peer: PeerId, response: HandshakeResponse) {
         match response {
             HandshakeResponse::Accepted(creds) => {
                 match self.handshakes.check_credentials(&creds, &peer) {
                     Ok(key) => self.transition(peer, |s| s.response_verified(key)),
-                    Err(failure) => self.fail_and_disconnect(peer, failure),
+                    Err(failure) => {
+                        // The peer may have counted itself verified when it
+                        // accepted us; it learns otherwise from our rejection
+                        // of its own request, so the connection stays open
+                        // long enough for that answer to go out.
+                        self.transition(peer, |s| s.refuted(failure));
+                        self.handshakes.close_after_grace(peer, Instant::now());
+                    }
                 }
             }
             HandshakeResponse::Rejected { code, message } => {
-                self.fail_and_disconnect(peer, HandshakeFailure::Rejected { code, message });
+                self.transition(peer, |s| {
+                    s.refuted(HandshakeFailure::Rejected { code, message })
+                });
+                self.disconnect(peer);
             }
         }
     }
 
-    fn on_handshake_outbound_failure(&mut self, peer: PeerId, error: OutboundFailure) {
+    fn on_handshake_outbound_failure(
+        &mut self,
+        peer: PeerId,
+        connection: ConnectionId,
+        error: OutboundFailure,
+    ) {
         let failure = match &error {
             // libp2p also reports a stream that could not even be opened (10 s)
-            // as a timeout; the session's own deadline decides when it failed.
-            OutboundFailure::Timeout => return self.retry_handshake_if_connected(peer),
+            // as a timeout. A handshake needs milliseconds, so the connection
+            // that carried it is dead or stalled: close it (a redial or the
+            // peer's other connection carries the next attempt); the session's
+            // own deadline decides when the handshake failed.
+            OutboundFailure::Timeout => {
+                self.swarm.close_connection(connection);
+                return self.retry_handshake_if_connected(peer);
+            }
             OutboundFailure::UnsupportedProtocols => HandshakeFailure::UnsupportedProtocol,
             OutboundFailure::Io(e) => match FrameError::find(e) {
                 Some(frame) => {

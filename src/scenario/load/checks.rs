@@ -98,11 +98,17 @@ impl Validator<'_> {
             Check::NotBanned { node, peer }
         })?);
         for r in refused {
-            let RefusedExpect { node, peer, rule } = r;
+            let RefusedExpect {
+                node,
+                peer,
+                rule,
+                at_most,
+            } = r;
             out.push(Check::Refused {
                 node: self.node(node)?,
                 peer: self.node(peer)?,
                 rule: *rule,
+                at_most: *at_most,
             });
         }
         for c in connections {

@@ -142,6 +142,7 @@ impl Validator<'_> {
             expect,
             code,
             repeat,
+            within,
         } = spec;
         let here = from.referenced;
         let payload = match (payload_size, payload) {
@@ -181,6 +182,7 @@ impl Validator<'_> {
             expect: *expect,
             code: *code,
             repeat: self.repeat(*repeat, &here)?,
+            within: within.as_ref().map(|w| self.duration(w)).transpose()?,
         }))
     }
 

@@ -226,20 +226,34 @@ impl<W: Network> Runner<'_, W> {
                     _ => fail(!banned, format!("{node} has an active ban on {peer}")),
                 }
             }
-            Check::Refused { node, peer, rule } => {
+            Check::Refused {
+                node,
+                peer,
+                rule,
+                at_most,
+            } => {
                 let peer_id = self.world.peer_id(peer)?;
-                let refused = self.events_of(node).any(|e| match e {
-                    Event::ConnectionRefused {
-                        peer: Some(p),
-                        reason,
-                        ..
-                    } if *p == peer_id => RefusalRule::from(reason) == *rule,
-                    _ => false,
-                });
-                fail(
-                    refused,
-                    format!("{node} refused no connection with {peer} by {rule}"),
-                )
+                let refusals = self
+                    .events_of(node)
+                    .filter(|e| match e {
+                        Event::ConnectionRefused {
+                            peer: Some(p),
+                            reason,
+                            ..
+                        } => *p == peer_id && RefusalRule::from(reason) == *rule,
+                        _ => false,
+                    })
+                    .count();
+                match at_most {
+                    Some(most) if refusals > *most => fail(
+                        false,
+                        format!("{node} refused {peer} by {rule} {refusals} times"),
+                    ),
+                    _ => fail(
+                        refusals > 0,
+                        format!("{node} refused no connection with {peer} by {rule}"),
+                    ),
+                }
             }
             Check::Connections { node, peer, count } => {
                 let state = self.world.state(node)?;

@@ -2,7 +2,7 @@
 //! `never` patterns and the global invariants over the whole trace, and each
 //! node's final state, gathered into the [`Outcome`].
 
-use std::collections::BTreeMap;
+use std::{collections::BTreeMap, time::Duration};
 
 use super::{Runner, SentMessage};
 use crate::{
@@ -21,10 +21,11 @@ use crate::{
 };
 
 impl<W: Network> Runner<'_, W> {
+    /// When the send's outcome arrived, and what it was.
     pub(super) fn outcome_of(
         &self,
         sent: &SentMessage,
-    ) -> Option<Result<InstanceMessageResponse, SendFailure>> {
+    ) -> Option<(Duration, Result<InstanceMessageResponse, SendFailure>)> {
         let id = sent.result.as_ref().ok()?;
         let mut incarnation = 0;
         self.world.trace().iter().find_map(|e| match &e.record {
@@ -38,7 +39,7 @@ impl<W: Network> Runner<'_, W> {
                     && incarnation == sent.incarnation
                     && e.at >= sent.at =>
             {
-                Some(result.clone())
+                Some((e.at, result.clone()))
             }
             _ => None,
         })
@@ -63,7 +64,12 @@ impl<W: Network> Runner<'_, W> {
             let Some(expect) = sent.plan.expect else {
                 continue;
             };
-            let outcome = self.outcome_of(sent);
+            let timed = self.outcome_of(sent);
+            let late = match (&timed, sent.plan.within) {
+                (Some((at, _)), Some(within)) if at.saturating_sub(sent.at) > within => Some(*at),
+                _ => None,
+            };
+            let outcome = timed.map(|(_, result)| result);
             let (held, actual) = match (&sent.result, &outcome) {
                 (Err(e), _) => (
                     expect == SendExpect::Refused,
@@ -89,17 +95,25 @@ impl<W: Network> Runner<'_, W> {
                     (expect == SendExpect::Failed, format!("failed: {failure}"))
                 }
             };
+            let failure = match late {
+                Some(at) if held => Some(format!("{actual} at {}, too late", render_duration(at))),
+                _ => (!held).then_some(actual),
+            };
             results.push(CheckResult {
                 at: render_duration(sent.at),
                 line: sent.line,
                 kind: "send",
                 check: format!(
-                    "send from {} to {} ends {expect}{}",
+                    "send from {} to {} ends {expect}{}{}",
                     sent.plan.from,
                     sent.plan.to,
-                    sent.plan.code.map(|c| format!(" {c}")).unwrap_or_default()
+                    sent.plan.code.map(|c| format!(" {c}")).unwrap_or_default(),
+                    sent.plan
+                        .within
+                        .map(|w| format!(" within {}", render_duration(w)))
+                        .unwrap_or_default()
                 ),
-                failure: (!held).then_some(actual),
+                failure,
             });
         }
         self.checks.extend(results);
