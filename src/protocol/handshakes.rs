@@ -212,6 +212,12 @@ impl Handshakes {
         )
     }
 
+    /// Whether this node never sends a handshake request of its own (it may
+    /// still answer the requests it is sent).
+    pub(crate) fn never_starts_handshakes(&self) -> bool {
+        self.never_handshakes() || self.misbehaviour == Misbehaviour::UncheckedRelay
+    }
+
     /// The credentials we present to `receiver`, faulty if so configured.
     pub(crate) fn credentials_for(&self, receiver: &PeerId) -> HandshakeRequest {
         let mut timestamp = unix_millis();

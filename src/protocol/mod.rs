@@ -9,7 +9,8 @@
 //! behaviours) → [`node`] (the event loop) driven through [`control`].
 //! The node's state is kept in owned types that make no swarm calls:
 //! `handshakes` (every session of a node), `inbound` (requests held for the
-//! application) and [`sends`]; `describe` words failures stably.
+//! application) and [`sends`]; `describe` words failures stably;
+//! `gossip_trust` keeps unverified peers out of gossipsub.
 //! [`loopback`] starts a node on real TCP at 127.0.0.1.
 
 pub mod behaviour;
@@ -21,6 +22,7 @@ pub mod control;
 mod describe;
 pub mod event;
 pub mod gate;
+mod gossip_trust;
 pub mod handshake;
 mod handshakes;
 mod inbound;

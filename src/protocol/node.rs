@@ -465,6 +465,9 @@ impl Node {
         self.sends.cancel_redial(&peer);
         if num_established == 1 || self.handshakes.state_of(&peer).is_none() {
             self.handshakes.begin(peer, Instant::now());
+            // Out of gossip until verified; gossipsub has seen the connection
+            // but no message on it yet.
+            self.set_gossip_trust(peer, false);
             self.emit(Event::Handshake {
                 peer,
                 state: HandshakeState::Connected,
@@ -490,6 +493,8 @@ impl Node {
             // The session ends with its last connection: a pending handshake
             // fails first, then the connection is reported closed.
             self.inbound.forget_peer(peer, Instant::now());
+            // Gossipsub keeps a departed peer's score for a while: keep it out.
+            self.set_gossip_trust(peer, false);
             if self.handshakes.end(peer) {
                 self.counters.handshake_failures += 1;
                 self.emit(Event::Handshake {

@@ -142,6 +142,9 @@ pub enum NodeKind {
     WrongVersion,
     /// Sends direct messages larger than its own (and its peers') size limit.
     Oversized,
+    /// Answers handshakes but never starts one, and relays every broadcast at
+    /// once, unvalidated, to and from every peer.
+    UncheckedRelay,
 }
 
 /// How a node's application answers direct requests.

@@ -1,6 +1,7 @@
 //! The node's side of broadcast (gossipsub) and identify: publishing,
-//! accepting only what verified peers forward from authors that are neither
-//! banned nor (with an allow-list) unknown, and learning peers' addresses.
+//! keeping unverified peers out of gossip in both directions, accepting only
+//! what verified peers forward from authors that are neither banned nor (with
+//! an allow-list) unknown, and learning peers' addresses.
 
 use libp2p::{
     gossipsub::{self, IdentTopic, MessageAcceptance},
@@ -12,6 +13,8 @@ use super::Node;
 use crate::protocol::{
     control::CommandError,
     event::Event,
+    gossip_trust,
+    misbehaviour::Misbehaviour,
     planted::{self, PlantedBug},
 };
 
@@ -40,10 +43,14 @@ impl Node {
                 message,
             } => (propagation_source, message_id, message),
             gossipsub::Event::Subscribed { peer_id, topic } => {
-                self.emit(Event::Subscribed {
-                    peer: peer_id,
-                    topic: topic.into_string(),
-                });
+                // An unverified peer's subscription is reported once it
+                // verifies: until then no broadcast reaches it.
+                if self.handshakes.is_verified(&peer_id) || !gossip_trust::gates(&self.config) {
+                    self.emit(Event::Subscribed {
+                        peer: peer_id,
+                        topic: topic.into_string(),
+                    });
+                }
                 return;
             }
             _ => return,
@@ -76,6 +83,44 @@ impl Node {
         }
     }
 
+    /// Tells gossipsub whether it may exchange broadcasts with `peer`: only
+    /// while its session is verified (see `gossip_trust`). Called when a
+    /// session starts, verifies, fails or ends.
+    pub(super) fn set_gossip_trust(&mut self, peer: PeerId, verified: bool) {
+        let score = if verified {
+            gossip_trust::VERIFIED
+        } else {
+            gossip_trust::UNVERIFIED
+        };
+        // `false` when scoring is off (a node that gossips with everyone).
+        let _ = self
+            .swarm
+            .behaviour_mut()
+            .gossipsub
+            .set_application_score(&peer, score);
+    }
+
+    /// Lets a peer that just verified into gossip, and reports the topics it
+    /// subscribed to while it was unverified.
+    pub(super) fn admit_to_gossip(&mut self, peer: PeerId) {
+        self.set_gossip_trust(peer, true);
+        if !gossip_trust::gates(&self.config) {
+            return;
+        }
+        let mut topics: Vec<String> = self
+            .swarm
+            .behaviour()
+            .gossipsub
+            .all_peers()
+            .filter(|(p, _)| **p == peer)
+            .flat_map(|(_, topics)| topics.into_iter().map(|t| t.as_str().to_owned()))
+            .collect();
+        topics.sort();
+        for topic in topics {
+            self.emit(Event::Subscribed { peer, topic });
+        }
+    }
+
     /// Why a gossip message must not reach the application, if it must not:
     /// its forwarder is not verified, or its author (whose signature gossipsub
     /// checked) is banned, or — with an allow-list — is not a peer this node
@@ -83,6 +128,9 @@ impl Node {
     /// an allowed instance key that a forwarder cannot forge, so with an
     /// allow-list gossip of authors never verified here is refused.
     fn gossip_refusal(&self, forwarder: &PeerId, author: Option<&PeerId>) -> Option<&'static str> {
+        if self.config.misbehaviour == Misbehaviour::UncheckedRelay {
+            return None;
+        }
         if !self.handshakes.is_verified(forwarder)
             && !planted::active(PlantedBug::GossipFromUnverified)
         {

@@ -25,7 +25,7 @@ use crate::protocol::{
 
 impl Node {
     pub(super) fn send_handshake_request(&mut self, peer: PeerId) {
-        if self.handshakes.never_handshakes() {
+        if self.handshakes.never_starts_handshakes() {
             return;
         }
         let creds = self.handshakes.credentials_for(&peer);
@@ -53,8 +53,16 @@ impl Node {
             failure: failure.clone(),
         });
         match (state, failure) {
-            (HandshakeState::Verified, _) => self.on_verified(peer),
-            (HandshakeState::Failed, Some(failure)) => self.on_failed(peer, failure),
+            (HandshakeState::Verified, _) => {
+                self.admit_to_gossip(peer);
+                self.on_verified(peer);
+            }
+            (HandshakeState::Failed, failure) => {
+                self.set_gossip_trust(peer, false);
+                if let Some(failure) = failure {
+                    self.on_failed(peer, failure);
+                }
+            }
             _ => {}
         }
     }
