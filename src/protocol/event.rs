@@ -53,6 +53,9 @@ pub enum SendError {
     /// Direct messages need a verified peer.
     #[error("peer {0} is not verified")]
     NotVerified(PeerId),
+    /// The peer is banned.
+    #[error("peer {0} is banned")]
+    PeerBanned(PeerId),
     /// The encoded request would exceed the maximum message size.
     #[error("request of {size} bytes exceeds the limit of {max}")]
     TooLarge {

@@ -49,7 +49,7 @@ use super::{
     },
     describe::describe_dial_error,
     event::{Event, SendFailure, SendId},
-    handshake::{HandshakeFailure, HandshakeState},
+    handshake::{HandshakeFailure, HandshakeState, Session},
     handshakes::Handshakes,
     inbound::Inbound,
     keys::NodeKeys,
@@ -296,15 +296,45 @@ impl Node {
         let _ = self.swarm.disconnect_peer_id(peer);
     }
 
-    /// Reports a new ban of `peer` and fails every send waiting for it.
+    /// Reports a new ban of `peer`, ends its session at once (before its
+    /// connections finish closing: nothing it sent from now on counts as
+    /// verified, and gossipsub drops it) and fails every send waiting for it.
     fn ban_fallout(&mut self, peer: PeerId, reason: String, duration: Option<Duration>) {
         self.emit(Event::Banned {
             peer,
             reason,
             duration,
         });
+        self.transition(peer, Session::banned);
+        self.fail_sends_banned(peer);
+    }
+
+    /// Fails every send waiting for `peer`, which is banned.
+    fn fail_sends_banned(&mut self, peer: PeerId) {
         for (id, _) in self.sends.remove_peer(&peer) {
             self.send_failed(id, peer, SendFailure::PeerBanned);
+        }
+    }
+
+    /// Whether `peer` is banned now.
+    fn is_banned(&self, peer: &PeerId) -> bool {
+        self.swarm.behaviour().gate.is_banned(peer, Instant::now())
+    }
+
+    /// Dials `peer` again for the sends waiting for it. A ban is terminal for
+    /// them: the dial would be denied now and on every later try.
+    fn redial(&mut self, peer: PeerId) {
+        if self.is_banned(&peer) {
+            return self.fail_sends_banned(peer);
+        }
+        debug!(%peer, "redialing for pending sends");
+        if let Err(DialError::Denied { cause }) = self.swarm.dial(DialOpts::peer_id(peer).build()) {
+            if matches!(
+                cause.downcast_ref::<Refusal>(),
+                Some(Refusal::Banned { .. })
+            ) {
+                self.fail_sends_banned(peer);
+            }
         }
     }
 
@@ -366,8 +396,7 @@ impl Node {
             if self.handshakes.is_verified(&peer) {
                 self.on_verified(peer);
             } else if !self.swarm.is_connected(&peer) {
-                debug!(%peer, "redialing for pending sends");
-                let _ = self.swarm.dial(DialOpts::peer_id(peer).build());
+                self.redial(peer);
             }
         }
         for peer in self.swarm.behaviour_mut().gate.take_expired_bans(now) {

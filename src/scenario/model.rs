@@ -456,6 +456,8 @@ pub enum FailureReason {
     UnsupportedProtocol,
     /// The connection closed before the handshake finished.
     ConnectionClosed,
+    /// The node banned the peer, which ended the session.
+    Banned,
 }
 
 impl From<&HandshakeFailure> for FailureReason {
@@ -472,6 +474,7 @@ impl From<&HandshakeFailure> for FailureReason {
             HandshakeFailure::Malformed(_) => FailureReason::Malformed,
             HandshakeFailure::UnsupportedProtocol => FailureReason::UnsupportedProtocol,
             HandshakeFailure::ConnectionClosed => FailureReason::ConnectionClosed,
+            HandshakeFailure::Banned => FailureReason::Banned,
         }
     }
 }

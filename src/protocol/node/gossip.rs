@@ -131,6 +131,11 @@ impl Node {
         if self.config.misbehaviour == Misbehaviour::UncheckedRelay {
             return None;
         }
+        let now = Instant::now();
+        let gate = &self.swarm.behaviour().gate;
+        if gate.is_banned(forwarder, now) {
+            return Some("forwarded by a banned peer");
+        }
         if !self.handshakes.is_verified(forwarder)
             && !planted::active(PlantedBug::GossipFromUnverified)
         {
@@ -140,12 +145,7 @@ impl Node {
         else {
             return None;
         };
-        if self
-            .swarm
-            .behaviour()
-            .gate
-            .is_banned(author, Instant::now())
-        {
+        if gate.is_banned(author, now) {
             return Some("its author is banned");
         }
         if self.config.allow_list.is_some() && !self.handshakes.is_verified(author) {

@@ -83,6 +83,10 @@ impl Node {
     /// Bookkeeping for a session that just entered `Failed`.
     fn on_failed(&mut self, peer: PeerId, failure: HandshakeFailure) {
         debug!(%peer, %failure, "handshake failed");
+        if failure == HandshakeFailure::Banned {
+            // Not a handshake failure: the session ended because of the ban.
+            return;
+        }
         self.counters.handshake_failures += 1;
         if !failure.counts_toward_ban() {
             return;
