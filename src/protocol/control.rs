@@ -68,6 +68,9 @@ pub struct PeerState {
     pub failure: Option<HandshakeFailure>,
     /// Established connections.
     pub connections: u32,
+    /// The instance public key the peer proved in this session, once its
+    /// signature checked out (set when verified).
+    pub key: Option<[u8; 32]>,
 }
 
 /// One active ban.

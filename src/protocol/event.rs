@@ -129,6 +129,11 @@ pub enum Event {
         state: HandshakeState,
         /// Why, when the new state is `Failed`.
         failure: Option<HandshakeFailure>,
+        /// When the new state is `Verified`: the instance public key the peer
+        /// proved (its ed25519 key, as presented on the wire). Without an
+        /// allow-list any key verifies, so this is what an application pins
+        /// or compares to know who the peer is beyond its peer id.
+        key: Option<[u8; 32]>,
     },
     /// A direct request from a verified peer reached the application. With
     /// `Responder::Manual` it must be answered with `Control::respond`.

@@ -85,6 +85,11 @@ impl Handshakes {
         self.sessions.get(peer).map(Session::state)
     }
 
+    /// The instance key `peer` proved in its session, once it has.
+    pub(crate) fn remote_key(&self, peer: &PeerId) -> Option<[u8; 32]> {
+        self.sessions.get(peer).and_then(Session::remote_key)
+    }
+
     /// Whether `peer` completed the handshake.
     pub(crate) fn is_verified(&self, peer: &PeerId) -> bool {
         self.sessions.get(peer).is_some_and(Session::is_verified)

@@ -349,6 +349,7 @@ impl Node {
                     handshake: session.state(),
                     failure: session.failure().cloned(),
                     connections: gate.connections_with(peer),
+                    key: session.remote_key(),
                 };
                 (*peer, state)
             })
@@ -501,6 +502,7 @@ impl Node {
                 peer,
                 state: HandshakeState::Connected,
                 failure: None,
+                key: None,
             });
         }
         match self.handshakes.state_of(&peer) {
@@ -530,6 +532,7 @@ impl Node {
                     peer,
                     state: HandshakeState::Failed,
                     failure: Some(HandshakeFailure::ConnectionClosed),
+                    key: None,
                 });
             }
         }

@@ -256,6 +256,7 @@ mod tests {
             peer,
             state,
             failure: None,
+            key: None,
         }
     }
 

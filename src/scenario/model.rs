@@ -556,6 +556,11 @@ pub struct HandshakeExpect {
     #[serde(default)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<FailureReason>,
+    /// For `verified`: the node whose instance key the peer proved, as the
+    /// node reported it (the peer itself, unless it presents another's).
+    #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key: Option<NodeRef>,
 }
 
 /// Broadcast delivery.

@@ -47,10 +47,15 @@ impl Node {
         let Some((state, failure)) = self.handshakes.step(peer, step) else {
             return;
         };
+        let key = match state {
+            HandshakeState::Verified => self.handshakes.remote_key(&peer),
+            _ => None,
+        };
         self.emit(Event::Handshake {
             peer,
             state,
             failure: failure.clone(),
+            key,
         });
         match (state, failure) {
             (HandshakeState::Verified, _) => {
