@@ -175,7 +175,9 @@ pub enum Event {
         /// The response, or why there is none.
         result: Result<InstanceMessageResponse, SendFailure>,
     },
-    /// A connected peer subscribed to a topic (so broadcasts on it reach it).
+    /// A verified peer subscribed to a topic (so broadcasts on it reach it).
+    /// A subscription that arrives before the handshake completes is reported
+    /// when the peer verifies.
     Subscribed {
         /// The peer.
         peer: PeerId,
