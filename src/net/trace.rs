@@ -171,6 +171,7 @@ pub fn describe(event: &Event, names: &Names) -> String {
             peer,
             state,
             failure,
+            ..
         } => {
             let mut line = format!(
                 "handshake with {}: {}",

@@ -16,6 +16,7 @@ use super::{
     config::NodeConfig,
     gate::Gate,
     gossip_links::GossipLinks,
+    gossip_trust,
     misbehaviour::Misbehaviour,
     peers::PeerBook,
     wire::{HandshakeRequest, HandshakeResponse, InstanceMessageRequest, InstanceMessageResponse},
@@ -65,6 +66,11 @@ pub fn gossipsub_config(config: &NodeConfig) -> Result<gossipsub::Config, Behavi
     let gossip = config.gossip;
     gossipsub::ConfigBuilder::default()
         .heartbeat_interval(gossip.heartbeat)
+        // A peer joins the mesh when it verifies only at the next heartbeat
+        // (its subscription arrived while it was unverified, see
+        // `gossip_trust`): start the heartbeat after one interval rather
+        // than gossipsub's 5 s, so that bound holds from the start.
+        .heartbeat_initial_delay(gossip.heartbeat)
         .mesh_n_low(gossip.mesh_n_low)
         .mesh_n(gossip.mesh_n)
         .mesh_n_high(gossip.mesh_n_high)
@@ -102,11 +108,17 @@ impl Behaviour {
             request_response::Config::default().with_request_timeout(config.request_timeout),
         );
         let gossip_config = gossipsub_config(config)?;
-        let gossipsub = gossipsub::Behaviour::new(
+        let mut gossipsub = gossipsub::Behaviour::new(
             gossipsub::MessageAuthenticity::Signed(keypair.clone()),
             gossip_config,
         )
         .map_err(|e| BehaviourError(e.to_string()))?;
+        // Peer scores keep unverified peers out of gossip (see `gossip_trust`).
+        if gossip_trust::gates(config) {
+            gossipsub
+                .with_peer_score(gossip_trust::score_params(), gossip_trust::thresholds())
+                .map_err(BehaviourError)?;
+        }
         let identify = identify::Behaviour::new(
             identify::Config::new(config.protocol_version.clone(), keypair.public())
                 .with_interval(Duration::from_secs(300)),

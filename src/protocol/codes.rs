@@ -7,7 +7,9 @@ pub const BAD_HANDSHAKE: u16 = 400;
 /// A direct message arrived from a peer that has not completed the handshake.
 /// The message never reaches the application.
 pub const HANDSHAKE_REQUIRED: u16 = 403;
-/// The peer is banned. Sent when a banned peer's request races the disconnect.
+/// The peer is banned. Sent when a banned peer's request races the disconnect
+/// (it was read before the connection closed), and as the handshake rejection
+/// of a banned peer.
 pub const BANNED: u16 = 423;
 /// The handshake named a protocol version this node cannot speak.
 pub const VERSION_MISMATCH: u16 = 426;

@@ -45,7 +45,9 @@ pub struct Counters {
     pub refused_connections: u64,
     /// Handshakes that ended `Failed`.
     pub handshake_failures: u64,
-    /// Gossip messages rejected (unverified forwarder).
+    /// Gossip messages the node rejected (forwarder not verified or banned,
+    /// author banned or not allowed). Gossip that gossipsub itself drops from
+    /// an unverified peer, before validation, is not counted.
     pub broadcasts_rejected: u64,
     /// Direct requests delivered to the application.
     pub requests_delivered: u64,
@@ -71,6 +73,9 @@ pub struct PeerState {
     pub failure: Option<HandshakeFailure>,
     /// Established connections.
     pub connections: u32,
+    /// The instance public key the peer proved in this session, once its
+    /// signature checked out (set when verified).
+    pub key: Option<[u8; 32]>,
 }
 
 /// One active ban.

@@ -53,6 +53,9 @@ pub enum SendError {
     /// Direct messages need a verified peer.
     #[error("peer {0} is not verified")]
     NotVerified(PeerId),
+    /// The peer is banned.
+    #[error("peer {0} is banned")]
+    PeerBanned(PeerId),
     /// The encoded request would exceed the maximum message size.
     #[error("request of {size} bytes exceeds the limit of {max}")]
     TooLarge {
@@ -136,6 +139,11 @@ pub enum Event {
         state: HandshakeState,
         /// Why, when the new state is `Failed`.
         failure: Option<HandshakeFailure>,
+        /// When the new state is `Verified`: the instance public key the peer
+        /// proved (its ed25519 key, as presented on the wire). Without an
+        /// allow-list any key verifies, so this is what an application pins
+        /// or compares to know who the peer is beyond its peer id.
+        key: Option<[u8; 32]>,
     },
     /// A direct request from a verified peer reached the application. With
     /// `Responder::Manual` it must be answered with `Control::respond`.
@@ -177,7 +185,9 @@ pub enum Event {
         /// The response, or why there is none.
         result: Result<InstanceMessageResponse, SendFailure>,
     },
-    /// A connected peer subscribed to a topic (so broadcasts on it reach it).
+    /// A verified peer subscribed to a topic (so broadcasts on it reach it).
+    /// A subscription that arrives before the handshake completes is reported
+    /// when the peer verifies.
     Subscribed {
         /// The peer.
         peer: PeerId,

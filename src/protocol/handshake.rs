@@ -148,6 +148,9 @@ pub enum HandshakeFailure {
     /// The connection closed before the handshake completed.
     #[error("connection closed during handshake")]
     ConnectionClosed,
+    /// We banned the peer: its session ended at once, verified or not.
+    #[error("peer banned")]
+    Banned,
 }
 
 impl HandshakeFailure {
@@ -175,6 +178,7 @@ impl HandshakeFailure {
     pub fn code(&self) -> u16 {
         match self {
             Self::VersionMismatch { .. } => codes::VERSION_MISMATCH,
+            Self::Banned => codes::BANNED,
             _ => codes::BAD_HANDSHAKE,
         }
     }
@@ -382,6 +386,16 @@ impl Session {
             return None;
         }
         self.failure = Some(failure);
+        self.enter(HandshakeState::Failed)
+    }
+
+    /// Ends the session because the peer was banned: it fails even if it was
+    /// verified. A session that already failed keeps its first reason.
+    pub fn banned(&mut self) -> Option<HandshakeState> {
+        if self.state == HandshakeState::Failed {
+            return None;
+        }
+        self.failure = Some(HandshakeFailure::Banned);
         self.enter(HandshakeState::Failed)
     }
 
@@ -621,6 +635,23 @@ mod tests {
         s.response_verified([1; 32]);
         assert_eq!(s.check_timeout(t0 + Duration::from_secs(60)), None);
         assert!(s.is_verified());
+    }
+
+    #[test]
+    fn a_ban_ends_even_a_verified_session_but_keeps_an_earlier_failure() {
+        let mut verified = Session::new(Instant::now(), timeout());
+        verified.request_sent();
+        verified.response_verified([1; 32]);
+        assert_eq!(verified.banned(), Some(HandshakeState::Failed));
+        assert_eq!(verified.failure(), Some(&HandshakeFailure::Banned));
+        assert!(!verified.is_verified());
+        assert!(!HandshakeFailure::Banned.counts_toward_ban());
+        assert_eq!(HandshakeFailure::Banned.code(), codes::BANNED);
+
+        let mut failed = Session::new(Instant::now(), timeout());
+        failed.fail(HandshakeFailure::InvalidSignature);
+        assert_eq!(failed.banned(), None);
+        assert_eq!(failed.failure(), Some(&HandshakeFailure::InvalidSignature));
     }
 
     #[test]

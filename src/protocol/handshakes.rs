@@ -93,6 +93,11 @@ impl Handshakes {
         self.sessions.get(peer).map(Session::state)
     }
 
+    /// The instance key `peer` proved in its session, once it has.
+    pub(crate) fn remote_key(&self, peer: &PeerId) -> Option<[u8; 32]> {
+        self.sessions.get(peer).and_then(Session::remote_key)
+    }
+
     /// Whether `peer` completed the handshake.
     pub(crate) fn is_verified(&self, peer: &PeerId) -> bool {
         self.sessions.get(peer).is_some_and(Session::is_verified)
@@ -228,6 +233,12 @@ impl Handshakes {
             self.misbehaviour,
             Misbehaviour::SilentHandshake | Misbehaviour::SkipHandshake
         )
+    }
+
+    /// Whether this node never sends a handshake request of its own (it may
+    /// still answer the requests it is sent).
+    pub(crate) fn never_starts_handshakes(&self) -> bool {
+        self.never_handshakes() || self.misbehaviour == Misbehaviour::UncheckedRelay
     }
 
     /// The credentials we present to `receiver`, faulty if so configured.

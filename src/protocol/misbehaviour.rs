@@ -33,4 +33,9 @@ pub enum Misbehaviour {
     /// Ignore the local message size limit when sending, so requests larger
     /// than any peer accepts go out on the wire.
     IgnoreSizeLimit,
+    /// A plain gossipsub relay: take part in handshakes only as a listener
+    /// (answer requests on connections it did not dial, never start one), and
+    /// accept and forward every broadcast at once, unvalidated, to and from
+    /// every peer, verified or not.
+    UncheckedRelay,
 }

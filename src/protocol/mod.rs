@@ -9,7 +9,8 @@
 //! (libp2p behaviours) → [`node`] (the event loop) driven through [`control`].
 //! The node's state is kept in owned types that make no swarm calls:
 //! `handshakes` (every session of a node), `inbound` (requests held for the
-//! application) and [`sends`]; `describe` words failures stably.
+//! application) and [`sends`]; `describe` words failures stably;
+//! `gossip_trust` keeps unverified peers out of gossipsub.
 //! [`loopback`] starts a node on real TCP at 127.0.0.1.
 
 pub mod behaviour;
@@ -23,6 +24,7 @@ mod describe;
 pub mod event;
 pub mod gate;
 pub mod gossip_links;
+mod gossip_trust;
 pub mod handshake;
 mod handshakes;
 mod inbound;

@@ -50,7 +50,7 @@ use super::{
     },
     describe::describe_dial_error,
     event::{Event, SendFailure, SendId},
-    handshake::{HandshakeFailure, HandshakeState},
+    handshake::{HandshakeFailure, HandshakeState, Session},
     handshakes::Handshakes,
     inbound::Inbound,
     keys::NodeKeys,
@@ -312,15 +312,45 @@ impl Node {
         self.disconnect(peer);
     }
 
-    /// Reports a new ban of `peer` and fails every send waiting for it.
+    /// Reports a new ban of `peer`, ends its session at once (before its
+    /// connections finish closing: nothing it sent from now on counts as
+    /// verified, and gossipsub drops it) and fails every send waiting for it.
     fn ban_fallout(&mut self, peer: PeerId, reason: String, duration: Option<Duration>) {
         self.emit(Event::Banned {
             peer,
             reason,
             duration,
         });
+        self.transition(peer, Session::banned);
+        self.fail_sends_banned(peer);
+    }
+
+    /// Fails every send waiting for `peer`, which is banned.
+    fn fail_sends_banned(&mut self, peer: PeerId) {
         for (id, _) in self.sends.remove_peer(&peer) {
             self.send_failed(id, peer, SendFailure::PeerBanned);
+        }
+    }
+
+    /// Whether `peer` is banned now.
+    fn is_banned(&self, peer: &PeerId) -> bool {
+        self.swarm.behaviour().gate.is_banned(peer, Instant::now())
+    }
+
+    /// Dials `peer` again for the sends waiting for it. A ban is terminal for
+    /// them: the dial would be denied now and on every later try.
+    fn redial(&mut self, peer: PeerId) {
+        if self.is_banned(&peer) {
+            return self.fail_sends_banned(peer);
+        }
+        debug!(%peer, "redialing for pending sends");
+        if let Err(DialError::Denied { cause }) = self.swarm.dial(DialOpts::peer_id(peer).build()) {
+            if matches!(
+                cause.downcast_ref::<Refusal>(),
+                Some(Refusal::Banned { .. })
+            ) {
+                self.fail_sends_banned(peer);
+            }
         }
     }
 
@@ -335,6 +365,7 @@ impl Node {
                     handshake: session.state(),
                     failure: session.failure().cloned(),
                     connections: gate.connections_with(peer),
+                    key: session.remote_key(),
                 };
                 (*peer, state)
             })
@@ -387,8 +418,7 @@ impl Node {
             if self.handshakes.is_verified(&peer) {
                 self.on_verified(peer);
             } else if !self.swarm.is_connected(&peer) {
-                debug!(%peer, "redialing for pending sends");
-                let _ = self.swarm.dial(DialOpts::peer_id(peer).build());
+                self.redial(peer);
             }
         }
         if self.reading {
@@ -477,12 +507,12 @@ impl Node {
         endpoint: &ConnectedPoint,
         num_established: u32,
     ) {
-        let connection = self.connections.open(connection_id, peer);
-        self.liveness.opened(connection_id, Instant::now());
         let direction = match endpoint {
             ConnectedPoint::Dialer { .. } => Direction::Outbound,
             ConnectedPoint::Listener { .. } => Direction::Inbound,
         };
+        let connection = self.connections.open(connection_id, peer, direction);
+        self.liveness.opened(connection_id, Instant::now());
         self.emit(Event::ConnectionEstablished {
             peer,
             connection,
@@ -491,10 +521,14 @@ impl Node {
         self.sends.cancel_redial(&peer);
         if num_established == 1 || self.handshakes.state_of(&peer).is_none() {
             self.handshakes.begin(peer, Instant::now());
+            // Out of gossip until verified; gossipsub has seen the connection
+            // but no message on it yet.
+            self.set_gossip_trust(peer, false);
             self.emit(Event::Handshake {
                 peer,
                 state: HandshakeState::Connected,
                 failure: None,
+                key: None,
             });
         }
         match self.handshakes.state_of(&peer) {
@@ -538,12 +572,15 @@ impl Node {
             // fails first, then the connection is reported closed.
             self.inbound.forget_peer(peer, Instant::now());
             self.peer_topics.retain(|(p, _)| *p != peer);
+            // Gossipsub keeps a departed peer's score for a while: keep it out.
+            self.set_gossip_trust(peer, false);
             if self.handshakes.end(peer) {
                 self.counters.handshake_failures += 1;
                 self.emit(Event::Handshake {
                     peer,
                     state: HandshakeState::Failed,
                     failure: Some(HandshakeFailure::ConnectionClosed),
+                    key: None,
                 });
             }
         }
@@ -578,33 +615,40 @@ impl Node {
 /// depending on what ran before it.
 #[derive(Default)]
 struct ConnectionNumbers {
-    by_id: HashMap<ConnectionId, (u64, PeerId)>,
+    by_id: HashMap<ConnectionId, (u64, PeerId, Direction)>,
     next: u64,
 }
 
 impl ConnectionNumbers {
-    fn open(&mut self, id: ConnectionId, peer: PeerId) -> u64 {
+    fn open(&mut self, id: ConnectionId, peer: PeerId, direction: Direction) -> u64 {
         let number = self.next;
         self.next += 1;
-        self.by_id.insert(id, (number, peer));
+        self.by_id.insert(id, (number, peer, direction));
         number
+    }
+
+    /// Whether this node dialed one of its open connections with `peer`.
+    fn dialed(&self, peer: &PeerId) -> bool {
+        self.by_id
+            .values()
+            .any(|(_, p, d)| p == peer && *d == Direction::Outbound)
     }
 
     /// The number of a connection that closed; `u64::MAX` for one never seen.
     fn close(&mut self, id: ConnectionId) -> u64 {
         self.by_id
             .remove(&id)
-            .map_or(u64::MAX, |(number, _)| number)
+            .map_or(u64::MAX, |(number, ..)| number)
     }
 
     /// The peer of an open connection.
     fn peer_of(&self, id: ConnectionId) -> Option<PeerId> {
-        self.by_id.get(&id).map(|(_, peer)| *peer)
+        self.by_id.get(&id).map(|(_, peer, _)| *peer)
     }
 
     /// The number of an open connection; `u64::MAX` for one never seen.
     fn number_of(&self, id: ConnectionId) -> u64 {
-        self.by_id.get(&id).map_or(u64::MAX, |(number, _)| *number)
+        self.by_id.get(&id).map_or(u64::MAX, |(number, ..)| *number)
     }
 
     /// The open connections with `peer` opened before connection `number`.
@@ -612,8 +656,8 @@ impl ConnectionNumbers {
         let mut older: Vec<(u64, ConnectionId)> = self
             .by_id
             .iter()
-            .filter(|(_, (n, p))| p == peer && *n < number)
-            .map(|(id, (n, _))| (*n, *id))
+            .filter(|(_, (n, p, _))| p == peer && *n < number)
+            .map(|(id, (n, ..))| (*n, *id))
             .collect();
         older.sort_unstable();
         older.into_iter().map(|(_, id)| id).collect()

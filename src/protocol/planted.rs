@@ -23,7 +23,8 @@ pub enum PlantedBug {
     /// The handshake timer keeps running after the session verified, and
     /// fails it when it fires.
     HandshakeTimerNotCancelled,
-    /// Gossip forwarded by unverified peers is accepted and delivered.
+    /// Gossip forwarded by unverified peers is accepted and delivered, and
+    /// gossipsub exchanges broadcasts with unverified peers (no peer scores).
     GossipFromUnverified,
     /// Gossip is judged by its forwarder only: an author we banned, or one
     /// not on our allow-list, gets through any verified forwarder (the

@@ -24,7 +24,7 @@ use crate::{
         trace::{render, Names},
         Record, TraceEntry,
     },
-    protocol::{peers::Direction, Event, HandshakeState, NodeConfig, SendId},
+    protocol::{peers::Direction, Event, HandshakeState, Misbehaviour, NodeConfig, SendId},
     scenario::violation::{Rule, Violation},
 };
 
@@ -160,6 +160,8 @@ pub fn check(trace: &[TraceEntry], context: &Context<'_>) -> Vec<Violation> {
             Event::Unbanned { peer, .. } => {
                 view.banned.remove(peer);
             }
+            // An unchecked relay accepts gossip from anyone: that is its fault.
+            Event::Broadcast { .. } if config.misbehaviour == Misbehaviour::UncheckedRelay => {}
             Event::Request { peer, .. } | Event::Broadcast { from: peer, .. } => {
                 let verified = view
                     .sessions
@@ -254,6 +256,7 @@ mod tests {
             peer,
             state,
             failure: None,
+            key: None,
         }
     }
 

@@ -142,6 +142,9 @@ pub enum NodeKind {
     WrongVersion,
     /// Sends direct messages larger than its own (and its peers') size limit.
     Oversized,
+    /// Answers handshakes but never starts one, and relays every broadcast at
+    /// once, unvalidated, to and from every peer.
+    UncheckedRelay,
 }
 
 /// How a node's application answers direct requests.
@@ -461,6 +464,8 @@ pub enum FailureReason {
     UnsupportedProtocol,
     /// The connection closed before the handshake finished.
     ConnectionClosed,
+    /// The node banned the peer, which ended the session.
+    Banned,
 }
 
 impl From<&HandshakeFailure> for FailureReason {
@@ -477,6 +482,7 @@ impl From<&HandshakeFailure> for FailureReason {
             HandshakeFailure::Malformed(_) => FailureReason::Malformed,
             HandshakeFailure::UnsupportedProtocol => FailureReason::UnsupportedProtocol,
             HandshakeFailure::ConnectionClosed => FailureReason::ConnectionClosed,
+            HandshakeFailure::Banned => FailureReason::Banned,
         }
     }
 }
@@ -558,6 +564,11 @@ pub struct HandshakeExpect {
     #[serde(default)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<FailureReason>,
+    /// For `verified`: the node whose instance key the peer proved, as the
+    /// node reported it (the peer itself, unless it presents another's).
+    #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key: Option<NodeRef>,
 }
 
 /// Broadcast delivery.

@@ -115,6 +115,7 @@ mod tests {
             peer,
             state,
             failure: None,
+            key: None,
         })
     }
 

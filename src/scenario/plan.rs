@@ -192,12 +192,14 @@ pub enum Check {
     Verified { a: String, b: String },
     /// Neither of `a` and `b` has verified the other.
     NotVerified { a: String, b: String },
-    /// The latest handshake state of `node` with `peer`, and its failure reason.
+    /// The latest handshake state of `node` with `peer`, its failure reason,
+    /// and whose instance key the peer proved.
     Handshake {
         node: String,
         peer: String,
         state: StateSpec,
         reason: Option<FailureReason>,
+        key: Option<String>,
     },
     /// A broadcast on `topic` (with `data`, if given) reached `node`.
     Delivered {
@@ -303,10 +305,14 @@ impl fmt::Display for Check {
                 peer,
                 state,
                 reason,
+                key,
             } => write!(
                 f,
-                "{node}'s handshake with {peer} is {state:?}{}",
-                reason.map(|r| format!(" ({r})")).unwrap_or_default()
+                "{node}'s handshake with {peer} is {state:?}{}{}",
+                reason.map(|r| format!(" ({r})")).unwrap_or_default(),
+                key.as_ref()
+                    .map(|k| format!(" with {k}'s instance key"))
+                    .unwrap_or_default()
             ),
             Check::Delivered {
                 topic,

@@ -54,3 +54,56 @@ async fn broadcast_reaches_every_subscriber() {
         assert_eq!(data, b"hello all");
     }
 }
+
+/// Gossip relayed by a peer that is banned while the message waits inside
+/// the swarm is refused (review M3): the ban ends the session before the
+/// message is looked at. The wait is made certain by backpressure, as in the
+/// racing-request test: `a`'s application stops reading events, so `a` stops
+/// reading the network until after the ban.
+#[tokio::test]
+async fn gossip_relayed_by_a_peer_banned_meanwhile_is_refused() {
+    let config = NodeConfig {
+        event_buffer: 2,
+        ..NodeConfig::default()
+    };
+    let mut a = LoopbackNode::start(config).await;
+    let mut b = LoopbackNode::start(NodeConfig::default()).await;
+    let mut c = LoopbackNode::start(NodeConfig::default()).await;
+    connect(&mut b, &mut a).await;
+    connect(&mut c, &mut b).await;
+    for node in [&a, &b, &c] {
+        node.handle.subscribe("news").await.unwrap();
+    }
+    // Subscriptions and meshes settle (heartbeat 1 s).
+    for node in [&mut a, &mut b, &mut c] {
+        node.drain_for(std::time::Duration::from_millis(2500)).await;
+    }
+
+    for _ in 0..6 {
+        let stranger = simnet::protocol::NodeKeys::generate().peer_id();
+        a.handle.ban(stranger, "filler", None).await.unwrap();
+    }
+    c.handle
+        .broadcast("news", b"relayed by b".to_vec())
+        .await
+        .unwrap();
+    b.wait_for(
+        "b to receive c's broadcast",
+        |e| matches!(e, Event::Broadcast { data, .. } if data == b"relayed by b"),
+    )
+    .await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let forwarder = b.peer_id();
+    a.handle
+        .ban(forwarder, "banned mid-relay", None)
+        .await
+        .unwrap();
+
+    a.wait_disconnected(forwarder).await;
+    a.drain_for(std::time::Duration::from_millis(500)).await;
+    let delivered = a
+        .seen
+        .iter()
+        .any(|e| matches!(e, Event::Broadcast { data, .. } if data == b"relayed by b"));
+    assert!(!delivered, "{:#?}", a.seen);
+}

@@ -185,6 +185,7 @@ async fn incompatible_protocol_version_is_rejected() {
                 ours: "simnet/1.0".into(),
                 theirs: "simnet/2.0".into()
             }),
+            key: None,
         }
     );
     let rejected = future
@@ -264,4 +265,28 @@ async fn allow_list_refuses_other_instance_keys() {
 
     let mut member = LoopbackNode::start_with_keys(NodeConfig::default(), member_keys).await;
     connect(&mut member, &mut guarded).await;
+}
+
+/// The instance key each side proved reaches the application: in the
+/// `Verified` event and in the node's state (review L7).
+#[tokio::test]
+async fn the_verified_instance_key_is_reported() {
+    let mut a = LoopbackNode::start(NodeConfig::default()).await;
+    let mut b = LoopbackNode::start(NodeConfig::default()).await;
+    connect(&mut a, &mut b).await;
+    for (node, other) in [(&a, &b), (&b, &a)] {
+        let expected = Some(other.keys.instance_public());
+        let reported = node.seen.iter().find_map(|e| match e {
+            Event::Handshake {
+                peer,
+                state: HandshakeState::Verified,
+                key,
+                ..
+            } if *peer == other.peer_id() => Some(*key),
+            _ => None,
+        });
+        assert_eq!(reported, Some(expected));
+        let state = node.handle.state().await.unwrap();
+        assert_eq!(state.peers[&other.peer_id()].key, expected);
+    }
 }

@@ -188,3 +188,53 @@ async fn a_verified_peer_that_dials_again_replaces_its_older_connection() {
     assert_eq!(state.peers[&peer].connections, 1, "{state:?}");
     assert_eq!(state.peers[&peer].handshake, HandshakeState::Verified);
 }
+
+/// A request already read from the connection when its sender is banned
+/// (it races the disconnect) is answered 423 and never reaches the
+/// application. The race is made certain by backpressure: the banning node's
+/// application stops reading events, so the node stops reading the network
+/// while the request is queued inside the swarm, and takes the ban command
+/// first.
+#[tokio::test]
+async fn a_request_racing_the_ban_is_answered_423() {
+    let config = NodeConfig {
+        event_buffer: 2,
+        ..NodeConfig::default()
+    };
+    let mut a = LoopbackNode::start(config).await;
+    let mut b = LoopbackNode::start(NodeConfig::default()).await;
+    connect(&mut b, &mut a).await;
+    a.drain_for(Duration::from_millis(200)).await;
+
+    // Fill `a`'s event channel and queue without reading them: bans of
+    // peers that do not exist cost no network.
+    for _ in 0..6 {
+        let stranger = simnet::protocol::NodeKeys::generate().peer_id();
+        a.handle.ban(stranger, "filler", None).await.unwrap();
+    }
+    let request = simnet::protocol::InstanceMessageRequest {
+        protocol: "test/race".into(),
+        payload: b"racing the ban".to_vec(),
+        metadata: None,
+    };
+    b.handle.send(a.peer_id(), request).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    a.handle
+        .ban(b.peer_id(), "banned mid-request", None)
+        .await
+        .unwrap();
+
+    let peer = b.peer_id();
+    let answered = a
+        .wait_for("the racing request's answer", |e| {
+            matches!(e, Event::RequestRejected { peer: p, .. } | Event::Request { peer: p, .. } if *p == peer)
+        })
+        .await;
+    assert_eq!(
+        answered,
+        Event::RequestRejected {
+            peer,
+            code: simnet::protocol::codes::BANNED
+        }
+    );
+}

@@ -29,6 +29,9 @@ impl Node {
         peer: PeerId,
         request: InstanceMessageRequest,
     ) -> Result<SendId, SendError> {
+        if self.is_banned(&peer) {
+            return Err(SendError::PeerBanned(peer));
+        }
         let skip_check = self.config.misbehaviour == Misbehaviour::SkipHandshake;
         if !skip_check && !self.handshakes.is_verified(&peer) {
             return Err(SendError::NotVerified(peer));
@@ -98,6 +101,11 @@ impl Node {
         request: Arc<InstanceMessageRequest>,
         channel: ResponseChannel<InstanceMessageResponse>,
     ) {
+        // A request that was on its way when we banned the peer (the
+        // connection closes, but what it already read is still delivered).
+        if self.is_banned(&peer) {
+            return self.reject_request(peer, channel, codes::BANNED, "peer banned");
+        }
         if !self.handshakes.is_verified(&peer) {
             self.counters.rejected_unverified += 1;
             return self.reject_request(
@@ -184,6 +192,7 @@ impl Node {
             return;
         }
         let terminal = match &error {
+            _ if self.is_banned(&peer) => Some(SendFailure::PeerBanned),
             OutboundFailure::UnsupportedProtocols => Some(SendFailure::UnsupportedProtocol),
             OutboundFailure::Io(e) => FrameError::find(e).map(|f| {
                 self.counters.malformed += 1;

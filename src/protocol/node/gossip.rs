@@ -1,6 +1,7 @@
 //! The node's side of broadcast (gossipsub) and identify: publishing,
-//! accepting only what verified peers forward from authors that are neither
-//! banned nor (with an allow-list) unknown, and learning peers' addresses.
+//! keeping unverified peers out of gossip in both directions, accepting only
+//! what verified peers forward from authors that are neither banned nor (with
+//! an allow-list) unknown, and learning peers' addresses.
 
 use libp2p::{
     gossipsub::{self, IdentTopic, MessageAcceptance},
@@ -13,6 +14,8 @@ use super::Node;
 use crate::protocol::{
     control::CommandError,
     event::Event,
+    gossip_trust,
+    misbehaviour::Misbehaviour,
     planted::{self, PlantedBug},
 };
 
@@ -42,9 +45,12 @@ impl Node {
             } => (propagation_source, message_id, message),
             gossipsub::Event::Subscribed { peer_id, topic } => {
                 // Subscriptions are announced again on every new connection
-                // (`GossipLinks`); the application hears of each once.
+                // (`GossipLinks`); the application hears of each once, and of
+                // an unverified peer's not at all: no broadcast reaches it.
                 let topic = topic.into_string();
-                if self.peer_topics.insert((peer_id, topic.clone())) {
+                let trusted =
+                    self.handshakes.is_verified(&peer_id) || !gossip_trust::gates(&self.config);
+                if trusted && self.peer_topics.insert((peer_id, topic.clone())) {
                     self.emit(Event::Subscribed {
                         peer: peer_id,
                         topic,
@@ -94,6 +100,44 @@ impl Node {
         }
     }
 
+    /// Tells gossipsub whether it may exchange broadcasts with `peer`: only
+    /// while its session is verified (see `gossip_trust`). Called when a
+    /// session starts, verifies, fails or ends.
+    pub(super) fn set_gossip_trust(&mut self, peer: PeerId, verified: bool) {
+        let score = if verified {
+            gossip_trust::VERIFIED
+        } else {
+            gossip_trust::UNVERIFIED
+        };
+        // `false` when scoring is off (a node that gossips with everyone).
+        let _ = self
+            .swarm
+            .behaviour_mut()
+            .gossipsub
+            .set_application_score(&peer, score);
+    }
+
+    /// Lets a peer that just verified into gossip, and reports the topics it
+    /// subscribed to while it was unverified.
+    pub(super) fn admit_to_gossip(&mut self, peer: PeerId) {
+        self.set_gossip_trust(peer, true);
+        if !gossip_trust::gates(&self.config) {
+            return;
+        }
+        let mut topics: Vec<String> = self
+            .swarm
+            .behaviour()
+            .gossipsub
+            .all_peers()
+            .filter(|(p, _)| **p == peer)
+            .flat_map(|(_, topics)| topics.into_iter().map(|t| t.as_str().to_owned()))
+            .collect();
+        topics.sort();
+        for topic in topics {
+            self.emit(Event::Subscribed { peer, topic });
+        }
+    }
+
     /// Why a gossip message must not reach the application, if it must not:
     /// its forwarder is not verified, or its author (whose signature gossipsub
     /// checked) is banned, or — with an allow-list — is not a peer this node
@@ -101,6 +145,14 @@ impl Node {
     /// an allowed instance key that a forwarder cannot forge, so with an
     /// allow-list gossip of authors never verified here is refused.
     fn gossip_refusal(&self, forwarder: &PeerId, author: Option<&PeerId>) -> Option<&'static str> {
+        if self.config.misbehaviour == Misbehaviour::UncheckedRelay {
+            return None;
+        }
+        let now = Instant::now();
+        let gate = &self.swarm.behaviour().gate;
+        if gate.is_banned(forwarder, now) {
+            return Some("forwarded by a banned peer");
+        }
         if !self.handshakes.is_verified(forwarder)
             && !planted::active(PlantedBug::GossipFromUnverified)
         {
@@ -110,12 +162,7 @@ impl Node {
         else {
             return None;
         };
-        if self
-            .swarm
-            .behaviour()
-            .gate
-            .is_banned(author, Instant::now())
-        {
+        if gate.is_banned(author, now) {
             return Some("its author is banned");
         }
         if self.config.allow_list.is_some() && !self.handshakes.is_verified(author) {

@@ -20,13 +20,14 @@ use crate::protocol::{
     event::Event,
     handshake::{HandshakeFailure, HandshakeState, Session},
     handshakes::{rejection, Answer},
+    misbehaviour::Misbehaviour,
     planted::{self, PlantedBug},
     wire::{HandshakeRequest, HandshakeResponse},
 };
 
 impl Node {
     pub(super) fn send_handshake_request(&mut self, peer: PeerId) {
-        if self.handshakes.never_handshakes() {
+        if self.handshakes.never_starts_handshakes() {
             return;
         }
         let creds = self.handshakes.credentials_for(&peer);
@@ -48,14 +49,27 @@ impl Node {
         let Some((state, failure)) = self.handshakes.step(peer, step) else {
             return;
         };
+        let key = match state {
+            HandshakeState::Verified => self.handshakes.remote_key(&peer),
+            _ => None,
+        };
         self.emit(Event::Handshake {
             peer,
             state,
             failure: failure.clone(),
+            key,
         });
         match (state, failure) {
-            (HandshakeState::Verified, _) => self.on_verified(peer),
-            (HandshakeState::Failed, Some(failure)) => self.on_failed(peer, failure),
+            (HandshakeState::Verified, _) => {
+                self.admit_to_gossip(peer);
+                self.on_verified(peer);
+            }
+            (HandshakeState::Failed, failure) => {
+                self.set_gossip_trust(peer, false);
+                if let Some(failure) = failure {
+                    self.on_failed(peer, failure);
+                }
+            }
             _ => {}
         }
     }
@@ -76,6 +90,10 @@ impl Node {
     /// Bookkeeping for a session that just entered `Failed`.
     fn on_failed(&mut self, peer: PeerId, failure: HandshakeFailure) {
         debug!(%peer, %failure, "handshake failed");
+        if failure == HandshakeFailure::Banned {
+            // Not a handshake failure: the session ended because of the ban.
+            return;
+        }
         self.counters.handshake_failures += 1;
         if !failure.counts_toward_ban() {
             return;
@@ -158,7 +176,12 @@ impl Node {
         request: &HandshakeRequest,
         channel: ResponseChannel<HandshakeResponse>,
     ) {
-        if self.handshakes.never_handshakes() {
+        // An unchecked relay takes part in handshakes only as a listener:
+        // asked by a peer it dialed, it stays silent like a node that never
+        // handshakes.
+        let relay_dialed = self.config.misbehaviour == Misbehaviour::UncheckedRelay
+            && self.connections.dialed(&peer);
+        if self.handshakes.never_handshakes() || relay_dialed {
             // Hold the channel so the requester waits for its timeout.
             self.handshakes.hold_unanswered(channel);
             return;

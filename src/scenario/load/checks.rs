@@ -54,12 +54,14 @@ impl Validator<'_> {
                 peer,
                 state,
                 reason,
+                key,
             } = h;
             out.push(Check::Handshake {
                 node: self.node(node)?,
                 peer: self.node(peer)?,
                 state: *state,
                 reason: *reason,
+                key: key.as_ref().map(|k| self.node(k)).transpose()?,
             });
         }
         for d in delivered {

@@ -413,5 +413,6 @@ fn misbehaviour_of(kind: NodeKind) -> Misbehaviour {
         NodeKind::SkipHandshake => Misbehaviour::SkipHandshake,
         NodeKind::MalformedRequests => Misbehaviour::MalformedRequests,
         NodeKind::Oversized => Misbehaviour::IgnoreSizeLimit,
+        NodeKind::UncheckedRelay => Misbehaviour::UncheckedRelay,
     }
 }

@@ -6,12 +6,12 @@ use std::collections::BTreeSet;
 
 use super::Runner;
 use crate::{
-    net::{Network, NetworkError, Record},
+    net::{identity::node_keys, Network, NetworkError, Record},
     protocol::{Event, HandshakeState},
     scenario::{
         model::{FailureReason, NodeKind, RefusalRule, StateSpec},
         oracle,
-        plan::Check,
+        plan::{Check, PlannedNode},
     },
 };
 
@@ -150,6 +150,7 @@ impl<W: Network> Runner<'_, W> {
                 peer,
                 state,
                 reason,
+                key,
             } => {
                 let peer_id = self.world.peer_id(peer)?;
                 let latest = self
@@ -159,21 +160,32 @@ impl<W: Network> Runner<'_, W> {
                             peer: p,
                             state,
                             failure,
-                        } if *p == peer_id => Some((*state, failure.clone())),
+                            key,
+                        } if *p == peer_id => Some((*state, failure.clone(), *key)),
                         _ => None,
                     })
                     .last();
                 match latest {
                     None => Some(format!("{node} never had a handshake with {peer}")),
-                    Some((actual, failure)) => {
+                    Some((actual, failure, actual_key)) => {
                         let state_ok = StateSpec::from(actual) == *state;
                         let actual_reason = failure.as_ref().map(FailureReason::from);
                         let reason_ok = reason.is_none() || actual_reason == *reason;
+                        let seed = self.world.seed();
+                        let key_ok = key.as_ref().is_none_or(|owner| {
+                            actual_key == Some(node_keys(seed, owner).instance_public())
+                        });
                         fail(
-                            state_ok && reason_ok,
+                            state_ok && reason_ok && key_ok,
                             format!(
-                                "latest state {actual:?}{}",
-                                actual_reason.map(|r| format!(" ({r})")).unwrap_or_default()
+                                "latest state {actual:?}{}{}",
+                                actual_reason.map(|r| format!(" ({r})")).unwrap_or_default(),
+                                key.as_ref()
+                                    .map(|_| format!(
+                                        ", {}",
+                                        describe_key(actual_key, seed, &self.plan.nodes)
+                                    ))
+                                    .unwrap_or_default()
                             ),
                         )
                     }
@@ -286,4 +298,17 @@ impl<W: Network> Runner<'_, W> {
             }
         })
     }
+}
+
+/// Whose instance key `key` is, among the plan's nodes, in words.
+fn describe_key(key: Option<[u8; 32]>, seed: u64, nodes: &[PlannedNode]) -> String {
+    let Some(key) = key else {
+        return "no instance key reported".into();
+    };
+    nodes
+        .iter()
+        .find(|n| node_keys(seed, &n.name).instance_public() == key)
+        .map_or("an instance key of no node in the scenario".into(), |n| {
+            format!("{}'s instance key", n.name)
+        })
 }

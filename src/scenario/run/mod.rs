@@ -95,6 +95,7 @@ fn faults<'w, W: Network>(
 fn refusal(error: &SendError, send: &SendPlan) -> String {
     match error {
         SendError::NotVerified(_) => format!("{} is not verified", send.to),
+        SendError::PeerBanned(_) => format!("{} is banned", send.to),
         other => other.to_string(),
     }
 }
