@@ -228,6 +228,10 @@ pub struct NodeSpec {
     /// Deadline of a send's retries (default 60s).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub send_deadline: Option<DurationText>,
+    /// Time one direct request may take, both as sender and as receiver
+    /// waiting for its application (default 30s).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_timeout: Option<DurationText>,
     /// Connection limits.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub limits: Option<LimitsSpec>,

@@ -5,7 +5,9 @@
 use std::sync::Arc;
 
 use libp2p::{
-    request_response::{self, OutboundFailure, OutboundRequestId, ResponseChannel},
+    request_response::{
+        self, InboundRequestId, OutboundFailure, OutboundRequestId, ResponseChannel,
+    },
     PeerId,
 };
 use tokio::time::Instant;
@@ -60,8 +62,10 @@ impl Node {
         match event {
             request_response::Event::Message { peer, message, .. } => match message {
                 request_response::Message::Request {
-                    request, channel, ..
-                } => self.on_instance_request(peer, request, channel),
+                    request_id,
+                    request,
+                    channel,
+                } => self.on_instance_request(peer, request_id, request, channel),
                 request_response::Message::Response {
                     request_id,
                     response,
@@ -81,7 +85,14 @@ impl Node {
                 error,
                 ..
             } => self.on_send_failure(peer, request_id, error),
-            request_response::Event::InboundFailure { peer, error, .. } => {
+            request_response::Event::InboundFailure {
+                peer,
+                request_id,
+                error,
+                ..
+            } => {
+                // A held request whose stream failed frees its in-flight slot.
+                self.inbound.release(&request_id);
                 if let Some(frame) = io_frame_error(&error) {
                     self.malformed(peer, "instance", frame.to_string());
                 }
@@ -93,6 +104,7 @@ impl Node {
     fn on_instance_request(
         &mut self,
         peer: PeerId,
+        request_id: InboundRequestId,
         request: Arc<InstanceMessageRequest>,
         channel: ResponseChannel<InstanceMessageResponse>,
     ) {
@@ -136,7 +148,7 @@ impl Node {
         self.counters.requests_delivered += 1;
         match automatic {
             Some(response) => self.answer(channel, response),
-            None => self.inbound.hold(id, peer, channel),
+            None => self.inbound.hold(id, request_id, peer, channel),
         }
         self.emit(Event::Request { peer, id, request });
     }

@@ -277,6 +277,7 @@ impl<'a> Validator<'a> {
             version,
             handshake_timeout,
             send_deadline,
+            request_timeout,
             limits,
             allow,
             ban_after,
@@ -316,6 +317,9 @@ impl<'a> Validator<'a> {
         }
         if let Some(t) = send_deadline {
             config.send_deadline = self.duration(t)?;
+        }
+        if let Some(t) = request_timeout {
+            config.request_timeout = self.duration(t)?;
         }
         if let Some(limits) = limits {
             config.limits = self.limits(name, limits, at)?;
