@@ -101,8 +101,8 @@ impl Gate {
         self.book.connections_with(peer)
     }
 
-    /// Tells the gate how many peers' handshakes are pending, for the limit on
-    /// pending handshakes.
+    /// Tells the gate how many inbound handshakes are pending and cannot be
+    /// displaced, for the limit on pending handshakes.
     pub(crate) fn set_pending_handshakes(&mut self, count: u32) {
         self.book.set_pending_handshakes(count);
     }

@@ -148,6 +148,10 @@ pub enum HandshakeFailure {
     /// The connection closed before the handshake completed.
     #[error("connection closed during handshake")]
     ConnectionClosed,
+    /// The peer dialed us and had sent no handshake message when the
+    /// pending-handshake limit was full and a newer peer needed its slot.
+    #[error("displaced by a newer peer: no handshake message while the pending-handshake limit was full")]
+    Displaced,
 }
 
 impl HandshakeFailure {
@@ -236,6 +240,8 @@ pub enum HandshakeState {
 pub struct Session {
     state: HandshakeState,
     failure: Option<HandshakeFailure>,
+    started: Instant,
+    remote_dialed: bool,
     deadline: Instant,
     remote_key: Option<[u8; 32]>,
     local_delivered: bool,
@@ -247,10 +253,36 @@ impl Session {
         Self {
             state: HandshakeState::Connected,
             failure: None,
+            started: now,
+            remote_dialed: false,
             deadline: now + timeout,
             remote_key: None,
             local_delivered: false,
         }
+    }
+
+    /// The same session, marked as opened by the remote's dial (our first
+    /// connection with it was inbound).
+    pub fn dialed_by_remote(mut self) -> Self {
+        self.remote_dialed = true;
+        self
+    }
+
+    /// Whether the remote's dial opened this session.
+    pub fn remote_dialed(&self) -> bool {
+        self.remote_dialed
+    }
+
+    /// When the session began.
+    pub fn started(&self) -> Instant {
+        self.started
+    }
+
+    /// Whether the session may be displaced to admit a newer inbound peer:
+    /// the remote dialed us and has sent no valid handshake message, and we
+    /// have sent none either.
+    pub fn displaceable(&self) -> bool {
+        self.remote_dialed && self.state == HandshakeState::Connected
     }
 
     /// Current state.
@@ -629,5 +661,17 @@ mod tests {
         );
         assert!(!HandshakeFailure::Timeout.counts_toward_ban());
         assert!(!HandshakeFailure::ConnectionClosed.counts_toward_ban());
+        assert!(!HandshakeFailure::Displaced.counts_toward_ban());
+    }
+
+    #[test]
+    fn only_silent_sessions_the_remote_opened_are_displaceable() {
+        let t0 = Instant::now();
+        let ours = Session::new(t0, timeout());
+        assert!(!ours.displaceable(), "we dialed it");
+        let mut theirs = Session::new(t0, timeout()).dialed_by_remote();
+        assert!(theirs.displaceable());
+        theirs.request_verified([1; 32]);
+        assert!(!theirs.displaceable(), "its request arrived");
     }
 }

@@ -95,9 +95,16 @@ impl Handshakes {
         self.sessions.get(peer).is_some_and(|s| !s.is_finished())
     }
 
-    /// Starts a fresh session for `peer`, replacing any earlier one.
-    pub(crate) fn begin(&mut self, peer: PeerId, now: Instant) {
-        self.sessions.insert(peer, Session::new(now, self.timeout));
+    /// Starts a fresh session for `peer`, replacing any earlier one; `inbound`
+    /// when the remote dialed us.
+    pub(crate) fn begin(&mut self, peer: PeerId, now: Instant, inbound: bool) {
+        let session = Session::new(now, self.timeout);
+        let session = if inbound {
+            session.dialed_by_remote()
+        } else {
+            session
+        };
+        self.sessions.insert(peer, session);
     }
 
     /// Applies `step` to the session of `peer`; returns the state it entered
@@ -121,10 +128,38 @@ impl Handshakes {
             .is_some_and(|mut s| s.fail(HandshakeFailure::ConnectionClosed).is_some())
     }
 
-    /// Peers whose handshake is still pending.
-    pub(crate) fn pending_count(&self) -> u32 {
-        let pending = self.sessions.values().filter(|s| !s.is_finished()).count();
-        u32::try_from(pending).unwrap_or(u32::MAX)
+    /// Pending sessions that peers opened by dialing us and that have made
+    /// progress (a handshake message moved), so cannot be displaced: what
+    /// the gate's pending-handshake limit counts. Sessions we opened do not
+    /// count, so our own slow dials never close inbound admission.
+    pub(crate) fn committed_inbound_pending(&self) -> u32 {
+        let committed = self
+            .sessions
+            .values()
+            .filter(|s| s.remote_dialed() && !s.is_finished() && !s.displaceable())
+            .count();
+        u32::try_from(committed).unwrap_or(u32::MAX)
+    }
+
+    /// The session to displace now that `newcomer` dialed us, if more than
+    /// `limit` inbound handshakes are pending: the oldest one whose peer has
+    /// sent nothing (see [`Session::displaceable`]). A silent peer thus holds
+    /// a slot only until a newer peer needs it, however often it redials,
+    /// while a newcomer that handshakes at once completes in one round trip.
+    pub(crate) fn displaced_by(&self, newcomer: &PeerId, limit: u32) -> Option<PeerId> {
+        let pending = self
+            .sessions
+            .values()
+            .filter(|s| s.remote_dialed() && !s.is_finished())
+            .count();
+        if pending <= limit as usize {
+            return None;
+        }
+        self.sessions
+            .iter()
+            .filter(|(peer, s)| *peer != newcomer && s.displaceable())
+            .min_by_key(|(peer, s)| (s.started(), **peer))
+            .map(|(peer, _)| *peer)
     }
 
     /// Peers whose handshake timer has run out at `now`.
@@ -280,4 +315,40 @@ fn unix_millis() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn handshakes() -> Handshakes {
+        Handshakes::new(
+            &NodeConfig::default(),
+            PeerId::random(),
+            SigningKey::from_bytes(&[1; 32]),
+        )
+    }
+
+    #[test]
+    fn a_newcomer_displaces_the_oldest_silent_inbound_session() {
+        let mut h = handshakes();
+        let t0 = Instant::now();
+        let (old, young, ours, newcomer) = (
+            PeerId::random(),
+            PeerId::random(),
+            PeerId::random(),
+            PeerId::random(),
+        );
+        h.begin(old, t0, true);
+        h.begin(young, t0 + Duration::from_secs(1), true);
+        h.begin(ours, t0, false);
+        assert_eq!(h.displaced_by(&young, 2), None, "within the limit");
+        h.begin(newcomer, t0 + Duration::from_secs(2), true);
+        assert_eq!(h.displaced_by(&newcomer, 2), Some(old));
+        assert_eq!(h.committed_inbound_pending(), 0, "all silent");
+        // A session whose peer has sent a valid request is not displaced.
+        h.step(old, |s| s.request_verified([7; 32]));
+        assert_eq!(h.committed_inbound_pending(), 1);
+        assert_eq!(h.displaced_by(&newcomer, 2), Some(young));
+    }
 }

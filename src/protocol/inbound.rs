@@ -9,7 +9,7 @@
 //! the peer's last connection closes: a dead request must not keep its
 //! in-flight slot, or the peer's next requests are refused with 429.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use libp2p::{
     request_response::{InboundRequestId, ResponseChannel},
@@ -34,7 +34,7 @@ struct Held {
 pub(crate) struct Inbound {
     bounds: RequestBounds,
     held: BTreeMap<InboundId, Held>,
-    by_request: HashMap<InboundRequestId, InboundId>,
+    by_request: BTreeMap<InboundRequestId, InboundId>,
     in_flight: BTreeMap<PeerId, u32>,
     rate: RateLimiter,
     next_id: u64,
@@ -46,7 +46,7 @@ impl Inbound {
         Self {
             bounds,
             held: BTreeMap::new(),
-            by_request: HashMap::new(),
+            by_request: BTreeMap::new(),
             in_flight: BTreeMap::new(),
             rate: RateLimiter::default(),
             next_id: 0,

@@ -182,7 +182,7 @@ impl Node {
                 }
             }
             self.counters.peak_buffered = self.counters.peak_buffered.max(self.buffered());
-            let pending = self.handshakes.pending_count();
+            let pending = self.handshakes.committed_inbound_pending();
             self.swarm
                 .behaviour_mut()
                 .gate
@@ -464,12 +464,18 @@ impl Node {
         });
         self.sends.cancel_redial(&peer);
         if num_established == 1 || self.handshakes.state_of(&peer).is_none() {
-            self.handshakes.begin(peer, Instant::now());
+            let inbound = direction == Direction::Inbound;
+            self.handshakes.begin(peer, Instant::now(), inbound);
             self.emit(Event::Handshake {
                 peer,
                 state: HandshakeState::Connected,
                 failure: None,
             });
+            let limit = self.config.limits.max_pending_handshakes;
+            if let Some(silent) = self.handshakes.displaced_by(&peer, limit) {
+                debug!(%silent, newcomer = %peer, "pending-handshake limit full: displacing");
+                self.fail_and_disconnect(silent, HandshakeFailure::Displaced);
+            }
         }
         match self.handshakes.state_of(&peer) {
             None => return,

@@ -47,9 +47,12 @@ pub struct Limits {
     pub max_per_peer: u32,
     /// Established connections overall.
     pub max_total: u32,
-    /// Peers whose handshake is still pending; an inbound connection from a
-    /// new peer beyond this is refused (a flood of half-finished handshakes
-    /// cannot take every inbound slot for the whole handshake timeout).
+    /// Peers that dialed us and whose handshake is still pending. When a new
+    /// inbound peer arrives with the limit full, the oldest of them that has
+    /// sent no handshake message is displaced (the node fails it as
+    /// `Displaced`); only when every one has made progress is the newcomer
+    /// refused. So a flood of silent, redialing peers cannot lock honest
+    /// newcomers out, and our own dials never count.
     pub max_pending_handshakes: u32,
 }
 
@@ -102,7 +105,7 @@ pub enum Refusal {
         /// The limit.
         limit: u32,
     },
-    /// Too many peers with a handshake still pending.
+    /// Too many peers with a handshake still pending, none of them displaceable.
     #[error("pending handshake limit {limit} reached")]
     PendingHandshakeLimit {
         /// The limit.
@@ -192,7 +195,8 @@ impl PeerBook {
         }
     }
 
-    /// Tells the book how many peers' handshakes are pending now.
+    /// Tells the book how many inbound handshakes are pending now and cannot
+    /// be displaced (see [`Limits::max_pending_handshakes`]).
     pub fn set_pending_handshakes(&mut self, count: u32) {
         self.pending_handshakes = count;
     }

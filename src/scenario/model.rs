@@ -457,6 +457,8 @@ pub enum FailureReason {
     UnsupportedProtocol,
     /// The connection closed before the handshake finished.
     ConnectionClosed,
+    /// A silent inbound handshake gave its slot to a newer peer.
+    Displaced,
 }
 
 impl From<&HandshakeFailure> for FailureReason {
@@ -473,6 +475,7 @@ impl From<&HandshakeFailure> for FailureReason {
             HandshakeFailure::Malformed(_) => FailureReason::Malformed,
             HandshakeFailure::UnsupportedProtocol => FailureReason::UnsupportedProtocol,
             HandshakeFailure::ConnectionClosed => FailureReason::ConnectionClosed,
+            HandshakeFailure::Displaced => FailureReason::Displaced,
         }
     }
 }

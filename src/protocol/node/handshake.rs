@@ -91,7 +91,7 @@ impl Node {
         self.transition(peer, |s| s.fail(failure));
     }
 
-    fn fail_and_disconnect(&mut self, peer: PeerId, failure: HandshakeFailure) {
+    pub(super) fn fail_and_disconnect(&mut self, peer: PeerId, failure: HandshakeFailure) {
         self.after_failure(peer, failure);
         let _ = self.swarm.disconnect_peer_id(peer);
     }
