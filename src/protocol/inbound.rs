@@ -37,6 +37,7 @@ pub(crate) struct Inbound {
     by_request: BTreeMap<InboundRequestId, InboundId>,
     in_flight: BTreeMap<PeerId, u32>,
     rate: RateLimiter,
+    unverified: RateLimiter,
     next_id: u64,
 }
 
@@ -49,6 +50,7 @@ impl Inbound {
             by_request: BTreeMap::new(),
             in_flight: BTreeMap::new(),
             rate: RateLimiter::default(),
+            unverified: RateLimiter::default(),
             next_id: 0,
         }
     }
@@ -63,6 +65,15 @@ impl Inbound {
             return Some(Overload::Rate);
         }
         None
+    }
+
+    /// Records a request from `peer`, which is not verified, at `now`;
+    /// returns whether it is still within `max_unverified` for the window
+    /// (beyond it, the node bans the peer).
+    pub(crate) fn unverified_within_bounds(&mut self, peer: PeerId, now: Instant) -> bool {
+        let bounds = self.bounds;
+        self.unverified
+            .admit_up_to(peer, now, bounds.max_unverified, &bounds)
     }
 
     /// A fresh id for a request delivered to the application.
@@ -130,10 +141,11 @@ impl Inbound {
             self.take(id);
         }
         self.rate.prune(now, &self.bounds);
+        self.unverified.prune(now, &self.bounds);
     }
 
     /// Items held in memory: unanswered requests and rate-window entries.
     pub(crate) fn buffered(&self) -> usize {
-        self.held.len() + self.rate.held()
+        self.held.len() + self.rate.held() + self.unverified.held()
     }
 }

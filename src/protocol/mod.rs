@@ -12,6 +12,7 @@
 //! application) and [`sends`]; `describe` words failures stably.
 //! [`loopback`] starts a node on real TCP at 127.0.0.1.
 
+pub mod admission;
 pub mod behaviour;
 pub mod bounds;
 pub mod codec;
@@ -24,6 +25,7 @@ pub mod gate;
 pub mod handshake;
 mod handshakes;
 mod inbound;
+pub mod instance;
 pub mod keys;
 pub mod loopback;
 pub mod misbehaviour;

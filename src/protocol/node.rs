@@ -42,7 +42,9 @@ use tracing::{debug, trace};
 
 use self::outbox::Outbox;
 use super::{
+    admission::Admission,
     behaviour::{Behaviour, BehaviourError, BehaviourEvent},
+    codec::Rejection,
     config::NodeConfig,
     control::{
         BanState, Command, CommandError, Control, Counters, NodeHandle, NodeState, PeerState,
@@ -81,7 +83,8 @@ pub struct Node {
     swarm: Swarm<Behaviour>,
     config: NodeConfig,
     commands: mpsc::Receiver<Command>,
-    rejections: mpsc::Receiver<String>,
+    rejections: mpsc::Receiver<Rejection>,
+    admission: Admission,
     outbox: Outbox,
     handshakes: Handshakes,
     inbound: Inbound,
@@ -107,7 +110,8 @@ impl Node {
         }
         let local = keys.peer_id();
         let (rejections_tx, rejections) = mpsc::channel(REJECTION_BUFFER);
-        let behaviour = Behaviour::new(&keys.identity, &config, rejections_tx)?;
+        let admission = Admission::default();
+        let behaviour = Behaviour::new(&keys.identity, &config, rejections_tx, admission.clone())?;
         let swarm = Swarm::new(
             transport,
             behaviour,
@@ -122,6 +126,7 @@ impl Node {
             swarm,
             commands,
             rejections,
+            admission,
             outbox: Outbox::new(events_tx),
             handshakes: Handshakes::new(&config, local, keys.instance),
             inbound: Inbound::new(config.requests),
@@ -173,10 +178,7 @@ impl Node {
                     self.outbox.deliver(permit);
                 }
                 () = &mut timer, if wake.is_some() => self.on_timer(),
-                Some(error) = self.rejections.recv() => {
-                    self.counters.malformed += 1;
-                    self.emit(Event::Malformed { peer: None, protocol: "instance", error });
-                }
+                Some(rejection) = self.rejections.recv() => self.on_rejection(rejection),
                 event = self.swarm.select_next_some(), if may_read_network => {
                     self.on_swarm_event(event);
                 }
@@ -496,6 +498,7 @@ impl Node {
             // The session ends with its last connection: a pending handshake
             // fails first, then the connection is reported closed.
             self.inbound.forget_peer(peer, Instant::now());
+            self.admission.forget(&peer);
             if self.handshakes.end(peer) {
                 self.counters.handshake_failures += 1;
                 self.emit(Event::Handshake {

@@ -15,7 +15,7 @@ use tokio::time::Instant;
 use super::Node;
 use crate::protocol::{
     bounds::Overload,
-    codec::FrameError,
+    codec::{FrameError, Rejection},
     codes,
     config::Responder,
     describe::{describe_failure, io_frame_error},
@@ -110,12 +110,13 @@ impl Node {
     ) {
         if !self.handshakes.is_verified(&peer) {
             self.counters.rejected_unverified += 1;
-            return self.reject_request(
+            self.reject_request(
                 peer,
                 channel,
                 codes::HANDSHAKE_REQUIRED,
                 "handshake required",
             );
+            return self.unverified_request(peer);
         }
         if let Some(overload) = self.inbound.overload(peer, Instant::now()) {
             let message = match overload {
@@ -151,6 +152,37 @@ impl Node {
             None => self.inbound.hold(id, request_id, peer, channel),
         }
         self.emit(Event::Request { peer, id, request });
+    }
+
+    /// Counts a request from `peer`, which is not verified (answered 403, or
+    /// refused unread because it was large); bans the peer once it sends
+    /// more than `max_unverified` in a window.
+    pub(super) fn unverified_request(&mut self, peer: PeerId) {
+        let now = Instant::now();
+        if self.inbound.unverified_within_bounds(peer, now)
+            || self.swarm.behaviour().gate.is_banned(&peer, now)
+        {
+            return;
+        }
+        let reason = format!(
+            "more than {} requests without a handshake",
+            self.config.requests.max_unverified
+        );
+        self.ban(peer, reason, Some(self.config.bans.duration));
+    }
+
+    /// A direct request the codec refused to read: count it, and count it
+    /// against its sender if it was refused for coming before the handshake.
+    pub(super) fn on_rejection(&mut self, rejection: Rejection) {
+        self.counters.malformed += 1;
+        self.emit(Event::Malformed {
+            peer: rejection.peer,
+            protocol: "instance",
+            error: rejection.error,
+        });
+        if let (true, Some(peer)) = (rejection.before_handshake, rejection.peer) {
+            self.unverified_request(peer);
+        }
     }
 
     /// Answers a request with an error before it reaches the application.

@@ -61,6 +61,7 @@ impl Node {
 
     pub(super) fn on_verified(&mut self, peer: PeerId) {
         debug!(%peer, "verified");
+        self.admission.verified(peer);
         self.sends.cancel_redial(&peer);
         for (id, request) in self.sends.waiting_for(&peer) {
             let request_id = self
