@@ -373,7 +373,11 @@ mod tests {
             })
         ));
         assert_eq!(input.position(), 4, "only the length prefix was read");
-        let small = block_on(read_frame_capped(&mut frame(3, b"abc"), 1 << 20, Some(4096)));
+        let small = block_on(read_frame_capped(
+            &mut frame(3, b"abc"),
+            1 << 20,
+            Some(4096),
+        ));
         assert_eq!(small.unwrap(), b"abc");
     }
 

@@ -45,9 +45,10 @@ use super::{
     admission::Admission,
     behaviour::{Behaviour, BehaviourError, BehaviourEvent},
     codec::Rejection,
-    config::NodeConfig,
+    config::{NodeConfig, Responder},
     control::{
-        BanState, Command, CommandError, Control, Counters, NodeHandle, NodeState, PeerState,
+        check_response, BanState, Command, CommandError, Control, Counters, NodeHandle, NodeState,
+        PeerState,
     },
     describe::describe_dial_error,
     event::{Event, SendFailure, SendId},
@@ -107,6 +108,10 @@ impl Node {
             return Err(NodeError::Config(format!(
                 "the per-peer connection limit must be at least {MIN_PER_PEER} (a simultaneous dial needs one connection each way)"
             )));
+        }
+        if let Responder::Fixed(response) = &config.responder {
+            check_response(response, config.max_message_size)
+                .map_err(|e| NodeError::Config(format!("the fixed response: {e}")))?;
         }
         let local = keys.peer_id();
         let (rejections_tx, rejections) = mpsc::channel(REJECTION_BUFFER);
@@ -245,13 +250,17 @@ impl Node {
                 let _ = reply.send(self.start_send(peer, request));
             }
             Command::Respond(id, response, reply) => {
-                let result = match self.inbound.take(id) {
-                    Some(channel) => {
-                        self.answer(channel, response);
-                        Ok(())
-                    }
-                    None => Err(CommandError::UnknownRequest(id)),
-                };
+                // Checked before the request is taken, so that an application
+                // whose answer is refused can still answer it another way.
+                let result = check_response(&response, self.config.max_message_size).and_then(
+                    |()| match self.inbound.take(id) {
+                        Some(channel) => {
+                            self.answer(channel, response);
+                            Ok(())
+                        }
+                        None => Err(CommandError::UnknownRequest(id)),
+                    },
+                );
                 let _ = reply.send(result);
             }
             Command::Subscribe(topic, reply) => {

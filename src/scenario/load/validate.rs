@@ -13,6 +13,7 @@ use serde_saphyr::Location;
 use super::{suggest::did_you_mean, LoadError, Position, DEFAULT_LATENCY, MAX_REPEAT};
 use crate::{
     protocol::{
+        control::check_response,
         peers::{BanPolicy, Limits, MIN_PER_PEER},
         InstanceMessageResponse, Misbehaviour, NodeConfig, Responder,
     },
@@ -323,6 +324,14 @@ impl<'a> Validator<'a> {
         }
         if let Some(limits) = limits {
             config.limits = self.limits(name, limits, at)?;
+        }
+        if let Responder::Fixed(response) = &config.responder {
+            check_response(response, config.max_message_size).map_err(|e| {
+                self.error_at(
+                    at,
+                    format!("the responder of node `{name}` cannot answer: {e}"),
+                )
+            })?;
         }
         let default_bans = BanPolicy::default();
         config.bans = BanPolicy {
