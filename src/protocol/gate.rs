@@ -5,7 +5,11 @@
 //! It comes first in [`super::behaviour::Behaviour`], so a refusal stops the
 //! connection before the handshake, request-response or gossipsub get a
 //! handler for it. It also remembers peers' dialable addresses, so that a send
-//! which lost its connection can redial by peer id.
+//! which lost its connection can redial by peer id: the addresses we dialed,
+//! and those a peer announces through identify once it has verified (an
+//! unverified peer's are held only while it is connected). The address book
+//! is bounded: beyond [`MAX_PEERS_WITH_ADDRESSES`] peers, the least recently
+//! added peer that is not connected is forgotten.
 
 use std::{
     collections::BTreeMap,
@@ -27,10 +31,18 @@ use super::peers::{Ban, Direction, PeerBook};
 /// Most addresses remembered per peer.
 const MAX_ADDRESSES_PER_PEER: usize = 8;
 
+/// Most peers whose addresses are remembered.
+pub const MAX_PEERS_WITH_ADDRESSES: usize = 1024;
+
 /// Connection admission by bans and limits.
 pub struct Gate {
     book: PeerBook,
     addresses: BTreeMap<PeerId, Vec<Multiaddr>>,
+    /// When each peer of `addresses` last gained one: the eviction order.
+    added: BTreeMap<PeerId, u64>,
+    next_added: u64,
+    /// Addresses announced by connected peers that are not verified yet.
+    unconfirmed: BTreeMap<PeerId, Vec<Multiaddr>>,
 }
 
 impl Gate {
@@ -39,6 +51,55 @@ impl Gate {
         Self {
             book,
             addresses: BTreeMap::new(),
+            added: BTreeMap::new(),
+            next_added: 0,
+            unconfirmed: BTreeMap::new(),
+        }
+    }
+
+    /// Takes the addresses `peer` announced (identify): kept at once if it is
+    /// `verified`, else held until [`Self::confirm_addresses`] or until its
+    /// last connection closes, so that an unverified peer cannot fill the
+    /// address book or point our redials at third parties.
+    pub fn announced(&mut self, peer: PeerId, addresses: Vec<Multiaddr>, verified: bool) {
+        if verified {
+            for address in addresses {
+                self.add_address(peer, address);
+            }
+            return;
+        }
+        let held = self.unconfirmed.entry(peer).or_default();
+        for address in addresses {
+            if held.len() < MAX_ADDRESSES_PER_PEER && !held.contains(&address) {
+                held.push(address);
+            }
+        }
+    }
+
+    /// `peer` verified: keeps the addresses it announced before.
+    pub fn confirm_addresses(&mut self, peer: &PeerId) {
+        for address in self.unconfirmed.remove(peer).unwrap_or_default() {
+            self.add_address(*peer, address);
+        }
+    }
+
+    /// Records that `peer` just gained an address, and forgets the least
+    /// recently added peer that is not connected if the book is over its bound.
+    fn touch(&mut self, peer: PeerId) {
+        self.added.insert(peer, self.next_added);
+        self.next_added += 1;
+        if self.addresses.len() <= MAX_PEERS_WITH_ADDRESSES {
+            return;
+        }
+        let stale = self
+            .added
+            .iter()
+            .filter(|(p, _)| **p != peer && self.book.connections_with(p) == 0)
+            .min_by_key(|(_, at)| **at)
+            .map(|(p, _)| *p);
+        if let Some(stale) = stale {
+            self.addresses.remove(&stale);
+            self.added.remove(&stale);
         }
     }
 
@@ -50,6 +111,7 @@ impl Gate {
                 known.remove(0);
             }
             known.push(address);
+            self.touch(peer);
         }
     }
 
@@ -176,6 +238,9 @@ impl NetworkBehaviour for Gate {
             }
             FromSwarm::ConnectionClosed(e) => {
                 self.book.closed(&e.peer_id, direction_of(e.endpoint));
+                if e.remaining_established == 0 {
+                    self.unconfirmed.remove(&e.peer_id);
+                }
             }
             _ => {}
         }
@@ -192,5 +257,46 @@ impl NetworkBehaviour for Gate {
 
     fn poll(&mut self, _: &mut Context<'_>) -> Poll<ToSwarm<Self::ToSwarm, THandlerInEvent<Self>>> {
         Poll::Pending
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::peers::{BanPolicy, Limits};
+
+    fn gate() -> Gate {
+        Gate::new(PeerBook::new(Limits::default(), BanPolicy::default()))
+    }
+
+    fn address(port: u16) -> Multiaddr {
+        format!("/ip4/10.0.0.1/tcp/{port}")
+            .parse()
+            .expect("an address")
+    }
+
+    #[test]
+    fn an_unverified_peers_addresses_wait_for_its_verification() {
+        let mut g = gate();
+        let peer = PeerId::random();
+        g.announced(peer, vec![address(1), address(2)], false);
+        assert!(!g.knows_address(&peer));
+        g.confirm_addresses(&peer);
+        assert!(g.knows_address(&peer));
+        let other = PeerId::random();
+        g.announced(other, vec![address(3)], true);
+        assert!(g.knows_address(&other));
+    }
+
+    #[test]
+    fn the_address_book_is_bounded_and_forgets_the_oldest_first() {
+        let mut g = gate();
+        let first = PeerId::random();
+        g.add_address(first, address(1));
+        for i in 0..MAX_PEERS_WITH_ADDRESSES + 5 {
+            g.add_address(PeerId::random(), address(i as u16));
+        }
+        assert_eq!(g.addresses.len(), MAX_PEERS_WITH_ADDRESSES);
+        assert!(!g.knows_address(&first));
     }
 }

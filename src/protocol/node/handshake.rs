@@ -62,6 +62,7 @@ impl Node {
     pub(super) fn on_verified(&mut self, peer: PeerId) {
         debug!(%peer, "verified");
         self.admission.verified(peer);
+        self.swarm.behaviour_mut().gate.confirm_addresses(&peer);
         self.sends.cancel_redial(&peer);
         for (id, request) in self.sends.waiting_for(&peer) {
             let request_id = self

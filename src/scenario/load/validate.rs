@@ -336,6 +336,7 @@ impl<'a> Validator<'a> {
         let default_bans = BanPolicy::default();
         config.bans = BanPolicy {
             threshold: ban_after.unwrap_or(default_bans.threshold),
+            window: default_bans.window,
             duration: match ban_for {
                 Some(t) => self.duration(t)?,
                 None => default_bans.duration,
