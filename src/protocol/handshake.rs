@@ -148,6 +148,15 @@ pub enum HandshakeFailure {
     /// The connection closed before the handshake completed.
     #[error("connection closed during handshake")]
     ConnectionClosed,
+    /// Our handshake request's stream failed (reset, closed, not opened in
+    /// time) on every one of a bounded number of attempts.
+    #[error("handshake request failed {attempts} times; last: {error}")]
+    StreamFailed {
+        /// Attempts made.
+        attempts: u32,
+        /// The last attempt's error.
+        error: String,
+    },
     /// The peer dialed us and had sent no handshake message when the
     /// pending-handshake limit was full and a newer peer needed its slot.
     #[error("displaced by a newer peer: no handshake message while the pending-handshake limit was full")]
@@ -662,6 +671,11 @@ mod tests {
         assert!(!HandshakeFailure::Timeout.counts_toward_ban());
         assert!(!HandshakeFailure::ConnectionClosed.counts_toward_ban());
         assert!(!HandshakeFailure::Displaced.counts_toward_ban());
+        let failed = HandshakeFailure::StreamFailed {
+            attempts: 4,
+            error: "reset".into(),
+        };
+        assert!(!failed.counts_toward_ban(), "the network may be at fault");
     }
 
     #[test]

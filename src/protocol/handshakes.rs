@@ -31,6 +31,24 @@ use super::{
 /// be delivered.
 const REJECT_GRACE: Duration = Duration::from_secs(1);
 
+/// Retries of our handshake request after its stream failed, per session.
+/// The first goes at once (a simultaneous dial's duplicate connection may
+/// just have closed under it); later ones wait `RETRY_BACKOFF`, doubling.
+pub(crate) const MAX_REQUEST_RETRIES: u32 = 3;
+/// The pause before the second retry of a handshake request.
+const RETRY_BACKOFF: Duration = Duration::from_millis(500);
+
+/// What to do after our handshake request's stream failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Retry {
+    /// Send it again now.
+    Now,
+    /// Send it again once the backoff has passed (see `due_retries`).
+    Later,
+    /// Every retry is spent: give up after this many attempts.
+    GiveUp(u32),
+}
+
 /// What an inbound handshake response we sent was.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Answer {
@@ -50,6 +68,8 @@ pub(crate) struct Handshakes {
     answers: HashMap<InboundRequestId, Answer>,
     silent_channels: Vec<ResponseChannel<HandshakeResponse>>,
     disconnect_at: BTreeMap<PeerId, Instant>,
+    /// Retries made so far, and when the next is due, per peer.
+    retries: BTreeMap<PeerId, (u32, Option<Instant>)>,
 }
 
 impl Handshakes {
@@ -70,6 +90,7 @@ impl Handshakes {
             answers: HashMap::new(),
             silent_channels: Vec::new(),
             disconnect_at: BTreeMap::new(),
+            retries: BTreeMap::new(),
         }
     }
 
@@ -105,6 +126,7 @@ impl Handshakes {
             session
         };
         self.sessions.insert(peer, session);
+        self.retries.remove(&peer);
     }
 
     /// Applies `step` to the session of `peer`; returns the state it entered
@@ -123,6 +145,7 @@ impl Handshakes {
     /// failed a handshake that was still pending.
     pub(crate) fn end(&mut self, peer: PeerId) -> bool {
         self.disconnect_at.remove(&peer);
+        self.retries.remove(&peer);
         self.sessions
             .remove(&peer)
             .is_some_and(|mut s| s.fail(HandshakeFailure::ConnectionClosed).is_some())
@@ -178,7 +201,37 @@ impl Handshakes {
             .values()
             .filter(|s| s.timer_running())
             .map(Session::deadline);
-        deadlines.chain(self.disconnect_at.values().copied()).min()
+        let retries = self.retries.values().filter_map(|(_, due)| *due);
+        deadlines
+            .chain(self.disconnect_at.values().copied())
+            .chain(retries)
+            .min()
+    }
+
+    /// Plans the retry of our request to `peer`, whose stream just failed.
+    pub(crate) fn plan_retry(&mut self, peer: PeerId, now: Instant) -> Retry {
+        let (done, due) = self.retries.entry(peer).or_default();
+        if *done >= MAX_REQUEST_RETRIES {
+            return Retry::GiveUp(*done + 1);
+        }
+        *done += 1;
+        if *done == 1 {
+            return Retry::Now;
+        }
+        *due = Some(now + RETRY_BACKOFF * 2u32.pow(*done - 2));
+        Retry::Later
+    }
+
+    /// Peers whose delayed retry is due at `now` (each reported once).
+    pub(crate) fn due_retries(&mut self, now: Instant) -> Vec<PeerId> {
+        let mut due = Vec::new();
+        for (peer, (_, at)) in &mut self.retries {
+            if at.is_some_and(|at| now >= at) {
+                *at = None;
+                due.push(*peer);
+            }
+        }
+        due
     }
 
     // ---- messages on the wire -------------------------------------------
@@ -243,8 +296,15 @@ impl Handshakes {
     pub(crate) fn never_handshakes(&self) -> bool {
         matches!(
             self.misbehaviour,
-            Misbehaviour::SilentHandshake | Misbehaviour::SkipHandshake
+            Misbehaviour::SilentHandshake
+                | Misbehaviour::SkipHandshake
+                | Misbehaviour::DropHandshake
         )
+    }
+
+    /// Whether this node closes handshake streams unanswered (a misbehaviour).
+    pub(crate) fn drops_requests(&self) -> bool {
+        self.misbehaviour == Misbehaviour::DropHandshake
     }
 
     /// The credentials we present to `receiver`, faulty if so configured.
@@ -327,6 +387,36 @@ mod tests {
             PeerId::random(),
             SigningKey::from_bytes(&[1; 32]),
         )
+    }
+
+    #[test]
+    fn request_retries_back_off_and_are_bounded() {
+        let mut h = handshakes();
+        let peer = PeerId::random();
+        let t0 = Instant::now();
+        h.begin(peer, t0, false);
+        assert_eq!(h.plan_retry(peer, t0), Retry::Now);
+        assert_eq!(h.plan_retry(peer, t0), Retry::Later);
+        assert_eq!(h.next_wakeup(), Some(t0 + Duration::from_millis(500)));
+        assert!(h.due_retries(t0 + Duration::from_millis(499)).is_empty());
+        assert_eq!(h.due_retries(t0 + Duration::from_millis(500)), vec![peer]);
+        assert!(
+            h.due_retries(t0 + Duration::from_secs(5)).is_empty(),
+            "once"
+        );
+        assert_eq!(h.plan_retry(peer, t0), Retry::Later);
+        assert!(h.due_retries(t0 + Duration::from_millis(999)).is_empty());
+        assert_eq!(h.due_retries(t0 + Duration::from_secs(1)), vec![peer]);
+        assert_eq!(
+            h.plan_retry(peer, t0),
+            Retry::GiveUp(MAX_REQUEST_RETRIES + 1)
+        );
+        h.begin(peer, t0, false);
+        assert_eq!(
+            h.plan_retry(peer, t0),
+            Retry::Now,
+            "a new session starts over"
+        );
     }
 
     #[test]

@@ -24,6 +24,9 @@ pub enum Misbehaviour {
     StaleTimestamp(Duration),
     /// Never send a handshake request and never answer one.
     SilentHandshake,
+    /// Never send a handshake request, and close every handshake stream
+    /// unanswered (the requester reads end-of-stream at once).
+    DropHandshake,
     /// Never handshake (like `SilentHandshake`) and send direct messages to
     /// peers anyway, as if they were verified.
     SkipHandshake,

@@ -363,6 +363,7 @@ impl Node {
             self.transition(peer, |s| s.check_timeout(now));
             let _ = self.swarm.disconnect_peer_id(peer);
         }
+        self.send_due_retries(now);
         for peer in self.handshakes.due_disconnects(now) {
             let _ = self.swarm.disconnect_peer_id(peer);
         }

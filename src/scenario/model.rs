@@ -134,6 +134,8 @@ pub enum NodeKind {
     StaleTimestamp,
     /// Never sends or answers a handshake.
     SilentHandshake,
+    /// Never sends a handshake, and closes every handshake stream unanswered.
+    DropHandshake,
     /// Never handshakes and sends direct messages anyway.
     SkipHandshake,
     /// Handshakes honestly, then sends only undecodable direct requests.
@@ -459,6 +461,8 @@ pub enum FailureReason {
     ConnectionClosed,
     /// A silent inbound handshake gave its slot to a newer peer.
     Displaced,
+    /// Our handshake request's stream failed on every retry.
+    StreamFailed,
 }
 
 impl From<&HandshakeFailure> for FailureReason {
@@ -476,6 +480,7 @@ impl From<&HandshakeFailure> for FailureReason {
             HandshakeFailure::UnsupportedProtocol => FailureReason::UnsupportedProtocol,
             HandshakeFailure::ConnectionClosed => FailureReason::ConnectionClosed,
             HandshakeFailure::Displaced => FailureReason::Displaced,
+            HandshakeFailure::StreamFailed { .. } => FailureReason::StreamFailed,
         }
     }
 }

@@ -15,10 +15,10 @@ use super::Node;
 use crate::protocol::{
     codec::FrameError,
     codes,
-    describe::io_frame_error,
+    describe::{describe_failure, io_frame_error},
     event::Event,
     handshake::{HandshakeFailure, HandshakeState, Session},
-    handshakes::{rejection, Answer},
+    handshakes::{rejection, Answer, Retry},
     planted::{self, PlantedBug},
     wire::{HandshakeRequest, HandshakeResponse},
 };
@@ -159,6 +159,11 @@ impl Node {
         request: &HandshakeRequest,
         channel: ResponseChannel<HandshakeResponse>,
     ) {
+        if self.handshakes.drops_requests() {
+            // Dropping the channel closes the stream unanswered.
+            drop(channel);
+            return;
+        }
         if self.handshakes.never_handshakes() {
             // Hold the channel so the requester waits for its timeout.
             self.handshakes.hold_unanswered(channel);
@@ -228,7 +233,7 @@ impl Node {
         let failure = match &error {
             // libp2p also reports a stream that could not even be opened (10 s)
             // as a timeout; the session's own deadline decides when it failed.
-            OutboundFailure::Timeout => return self.retry_handshake_if_connected(peer),
+            OutboundFailure::Timeout => return self.retry_handshake_if_connected(peer, &error),
             OutboundFailure::UnsupportedProtocols => HandshakeFailure::UnsupportedProtocol,
             OutboundFailure::Io(e) => match FrameError::find(e) {
                 Some(frame) => {
@@ -236,20 +241,43 @@ impl Node {
                     self.malformed(peer, "handshake", text.clone());
                     HandshakeFailure::Malformed(text)
                 }
-                None => return self.retry_handshake_if_connected(peer),
+                None => return self.retry_handshake_if_connected(peer, &error),
             },
             OutboundFailure::ConnectionClosed | OutboundFailure::DialFailure => {
-                return self.retry_handshake_if_connected(peer)
+                return self.retry_handshake_if_connected(peer, &error)
             }
         };
         self.fail_and_disconnect(peer, failure);
     }
 
-    /// Our request's connection closed but another connection to the peer
-    /// remains (a simultaneous dial): ask again on that one.
-    fn retry_handshake_if_connected(&mut self, peer: PeerId) {
-        if self.handshakes.is_pending(&peer) && self.swarm.is_connected(&peer) {
-            self.send_handshake_request(peer);
+    /// Our request's stream failed while the peer is still connected: its
+    /// connection closed but another remains (a simultaneous dial), or the
+    /// peer reset the stream. Ask again, at once the first time and then
+    /// after a growing pause, a bounded number of times (each attempt costs
+    /// us a signature); then the handshake fails.
+    fn retry_handshake_if_connected(&mut self, peer: PeerId, error: &OutboundFailure) {
+        if !(self.handshakes.is_pending(&peer) && self.swarm.is_connected(&peer)) {
+            return;
+        }
+        match self.handshakes.plan_retry(peer, Instant::now()) {
+            Retry::Now => self.send_handshake_request(peer),
+            Retry::Later => {}
+            Retry::GiveUp(attempts) => {
+                let failure = HandshakeFailure::StreamFailed {
+                    attempts,
+                    error: describe_failure(error),
+                };
+                self.fail_and_disconnect(peer, failure);
+            }
+        }
+    }
+
+    /// Sends the delayed retries of handshake requests that are due.
+    pub(super) fn send_due_retries(&mut self, now: Instant) {
+        for peer in self.handshakes.due_retries(now) {
+            if self.handshakes.awaiting_our_request(&peer) && self.swarm.is_connected(&peer) {
+                self.send_handshake_request(peer);
+            }
         }
     }
 }

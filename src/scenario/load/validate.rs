@@ -420,6 +420,7 @@ fn misbehaviour_of(kind: NodeKind) -> Misbehaviour {
         NodeKind::ForgedSignature => Misbehaviour::ForgeSignature,
         NodeKind::StaleTimestamp => Misbehaviour::StaleTimestamp(Duration::from_secs(120)),
         NodeKind::SilentHandshake => Misbehaviour::SilentHandshake,
+        NodeKind::DropHandshake => Misbehaviour::DropHandshake,
         NodeKind::SkipHandshake => Misbehaviour::SkipHandshake,
         NodeKind::MalformedRequests => Misbehaviour::MalformedRequests,
         NodeKind::Oversized => Misbehaviour::IgnoreSizeLimit,
