@@ -227,6 +227,11 @@ pub fn verify(
     Ok(creds.public_key)
 }
 
+/// Handshake requests answered on a session that is already verified; more
+/// are refused without any signature check. An honest peer sends at most one
+/// (a retry that crossed our verification).
+pub const MAX_REPEATED_REQUESTS: u32 = 2;
+
 /// Where a peer's handshake stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -254,6 +259,7 @@ pub struct Session {
     deadline: Instant,
     remote_key: Option<[u8; 32]>,
     local_delivered: bool,
+    repeated_requests: u32,
 }
 
 impl Session {
@@ -267,6 +273,7 @@ impl Session {
             deadline: now + timeout,
             remote_key: None,
             local_delivered: false,
+            repeated_requests: 0,
         }
     }
 
@@ -408,6 +415,34 @@ impl Session {
         if self.is_finished() {
             return None;
         }
+        self.failure = Some(failure);
+        self.enter(HandshakeState::Failed)
+    }
+
+    /// A handshake request arrived on this verified session: counts it, and
+    /// returns whether it may still be checked and answered (at most
+    /// [`MAX_REPEATED_REQUESTS`] per session).
+    pub fn repeated_request(&mut self) -> bool {
+        self.repeated_requests = self.repeated_requests.saturating_add(1);
+        self.repeated_requests <= MAX_REPEATED_REQUESTS
+    }
+
+    /// The verified remote presented credentials again: with the key it
+    /// proved, nothing changes; with another key, or invalid ones, the
+    /// session fails (`Verified` → `Failed`), since a peer's instance key
+    /// must not change within a session.
+    pub fn reverify(
+        &mut self,
+        verdict: Result<[u8; 32], HandshakeFailure>,
+    ) -> Option<HandshakeState> {
+        if !self.is_verified() {
+            return None;
+        }
+        let failure = match verdict {
+            Ok(key) if Some(key) == self.remote_key => return None,
+            Ok(_) => HandshakeFailure::KeyMismatch,
+            Err(failure) => failure,
+        };
         self.failure = Some(failure);
         self.enter(HandshakeState::Failed)
     }
@@ -629,6 +664,33 @@ mod tests {
         s.request_verified([1; 32]);
         assert_eq!(s.response_verified([2; 32]), Some(HandshakeState::Failed));
         assert_eq!(s.failure(), Some(&HandshakeFailure::KeyMismatch));
+    }
+
+    #[test]
+    fn repeated_requests_on_a_verified_session_are_bounded() {
+        let mut s = Session::new(Instant::now(), timeout());
+        s.request_sent();
+        s.response_verified([1; 32]);
+        for _ in 0..MAX_REPEATED_REQUESTS {
+            assert!(s.repeated_request());
+            assert_eq!(
+                s.reverify(Ok([1; 32])),
+                None,
+                "the same key changes nothing"
+            );
+        }
+        assert!(!s.repeated_request(), "refused without a check");
+        assert!(s.is_verified());
+    }
+
+    #[test]
+    fn a_key_change_after_verification_fails_the_session() {
+        let mut s = Session::new(Instant::now(), timeout());
+        s.request_sent();
+        s.response_verified([1; 32]);
+        assert_eq!(s.reverify(Ok([2; 32])), Some(HandshakeState::Failed));
+        assert_eq!(s.failure(), Some(&HandshakeFailure::KeyMismatch));
+        assert_eq!(s.reverify(Ok([1; 32])), None, "finished");
     }
 
     #[test]

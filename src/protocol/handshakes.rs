@@ -101,6 +101,11 @@ impl Handshakes {
         self.sessions.iter()
     }
 
+    /// Why the session of `peer` failed, if it has.
+    pub(crate) fn failure_of(&self, peer: &PeerId) -> Option<HandshakeFailure> {
+        self.sessions.get(peer).and_then(|s| s.failure().cloned())
+    }
+
     /// Where the handshake with `peer` stands, if it has a session.
     pub(crate) fn state_of(&self, peer: &PeerId) -> Option<HandshakeState> {
         self.sessions.get(peer).map(Session::state)
@@ -139,6 +144,16 @@ impl Handshakes {
         let session = self.sessions.get_mut(&peer)?;
         let state = step(session)?;
         Some((state, session.failure().cloned()))
+    }
+
+    /// Applies `f` to the session of `peer`, if any, for an effect that is not
+    /// a state transition.
+    pub(crate) fn step_quietly<R>(
+        &mut self,
+        peer: PeerId,
+        f: impl FnOnce(&mut Session) -> R,
+    ) -> Option<R> {
+        self.sessions.get_mut(&peer).map(f)
     }
 
     /// Forgets `peer`, whose last connection closed. Returns whether this
@@ -326,6 +341,25 @@ impl Handshakes {
             _ => {}
         }
         creds
+    }
+
+    /// Credentials for `receiver` signed with another instance key than ours
+    /// (for the `ChangeKey` misbehaviour).
+    pub(crate) fn credentials_with_another_key(&self, receiver: &PeerId) -> HandshakeRequest {
+        let mut other = self.instance.to_bytes();
+        other[0] ^= 0xff;
+        handshake::sign(
+            &SigningKey::from_bytes(&other),
+            &self.local,
+            receiver,
+            unix_millis(),
+            &self.policy.local_version,
+        )
+    }
+
+    /// Whether this node changes its key once verified (a misbehaviour).
+    pub(crate) fn changes_key(&self) -> bool {
+        self.misbehaviour == Misbehaviour::ChangeKey
     }
 
     /// Checks the credentials `peer` presented; returns its instance key.

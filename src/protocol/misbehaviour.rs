@@ -33,6 +33,9 @@ pub enum Misbehaviour {
     /// Handshake honestly, but send every direct request with a corrupted
     /// body (an unknown message tag), as a buggy or hostile peer would.
     MalformedRequests,
+    /// Handshake honestly, then, once verified, send one more handshake
+    /// request signed with a different instance key.
+    ChangeKey,
     /// Ignore the local message size limit when sending, so requests larger
     /// than any peer accepts go out on the wire.
     IgnoreSizeLimit,

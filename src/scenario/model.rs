@@ -144,6 +144,8 @@ pub enum NodeKind {
     WrongVersion,
     /// Sends direct messages larger than its own (and its peers') size limit.
     Oversized,
+    /// Handshakes honestly, then presents a different instance key once verified.
+    ChangeKey,
 }
 
 /// How a node's application answers direct requests.

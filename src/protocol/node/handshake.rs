@@ -63,6 +63,14 @@ impl Node {
         debug!(%peer, "verified");
         self.admission.verified(peer);
         self.swarm.behaviour_mut().gate.confirm_addresses(&peer);
+        if self.handshakes.changes_key() {
+            let creds = self.handshakes.credentials_with_another_key(&peer);
+            let _ = self
+                .swarm
+                .behaviour_mut()
+                .handshake
+                .send_request(&peer, Arc::new(creds));
+        }
         self.sends.cancel_redial(&peer);
         for (id, request) in self.sends.waiting_for(&peer) {
             let request_id = self
@@ -77,6 +85,7 @@ impl Node {
     /// Bookkeeping for a session that just entered `Failed`.
     fn on_failed(&mut self, peer: PeerId, failure: HandshakeFailure) {
         debug!(%peer, %failure, "handshake failed");
+        self.admission.forget(&peer);
         self.counters.handshake_failures += 1;
         if !failure.counts_toward_ban() {
             return;
@@ -183,6 +192,9 @@ impl Node {
                 .send_response(channel, duplicate);
             return;
         }
+        if self.handshakes.is_verified(&peer) {
+            return self.on_repeated_request(peer, request_id, request, channel);
+        }
         let (response, answer) = match self.handshakes.judge_request(request, &peer) {
             Ok(key) => {
                 self.transition(peer, |s| s.request_verified(key));
@@ -213,6 +225,58 @@ impl Node {
         {
             self.handshakes.answer_sent(request_id, answer);
         }
+    }
+
+    /// A handshake request on a session that is already verified. At most
+    /// `MAX_REPEATED_REQUESTS` are checked and answered; later ones are
+    /// refused without a signature check, and the session stays. A request
+    /// that proves another key, or fails, fails the session (and counts
+    /// toward a ban if ban-worthy): the peer's key must not change.
+    fn on_repeated_request(
+        &mut self,
+        peer: PeerId,
+        request_id: InboundRequestId,
+        request: &HandshakeRequest,
+        channel: ResponseChannel<HandshakeResponse>,
+    ) {
+        let allowed = self
+            .handshakes
+            .step_quietly(peer, Session::repeated_request)
+            .unwrap_or(false);
+        let response = if !allowed {
+            HandshakeResponse::Rejected {
+                code: codes::BAD_HANDSHAKE,
+                message: "handshake already complete".into(),
+            }
+        } else {
+            let verdict = self.handshakes.check_credentials(request, &peer);
+            self.transition(peer, |s| s.reverify(verdict));
+            if self.handshakes.is_verified(&peer) {
+                HandshakeResponse::Accepted(self.handshakes.credentials_for(&peer))
+            } else {
+                let failure = self
+                    .handshakes
+                    .failure_of(&peer)
+                    .unwrap_or(HandshakeFailure::KeyMismatch);
+                self.handshakes.close_after_grace(peer, Instant::now());
+                let response = rejection(&failure);
+                if self
+                    .swarm
+                    .behaviour_mut()
+                    .handshake
+                    .send_response(channel, response)
+                    .is_ok()
+                {
+                    self.handshakes.answer_sent(request_id, Answer::Rejected);
+                }
+                return;
+            }
+        };
+        let _ = self
+            .swarm
+            .behaviour_mut()
+            .handshake
+            .send_response(channel, response);
     }
 
     fn on_handshake_response(&mut self, peer: PeerId, response: HandshakeResponse) {

@@ -424,5 +424,6 @@ fn misbehaviour_of(kind: NodeKind) -> Misbehaviour {
         NodeKind::SkipHandshake => Misbehaviour::SkipHandshake,
         NodeKind::MalformedRequests => Misbehaviour::MalformedRequests,
         NodeKind::Oversized => Misbehaviour::IgnoreSizeLimit,
+        NodeKind::ChangeKey => Misbehaviour::ChangeKey,
     }
 }
