@@ -110,7 +110,10 @@ impl Behaviour {
                 .with_interval(Duration::from_secs(300)),
         );
         Ok(Self {
-            gate: Gate::new(PeerBook::new(config.limits, config.bans)),
+            gate: Gate::new(
+                PeerBook::new(config.limits, config.bans),
+                config.limits.max_pending_connections,
+            ),
             handshake,
             instance,
             gossipsub,

@@ -12,7 +12,7 @@
 //! added peer that is not connected is forgotten.
 
 use std::{
-    collections::BTreeMap,
+    collections::{BTreeMap, BTreeSet},
     task::{Context, Poll},
 };
 
@@ -43,13 +43,19 @@ pub struct Gate {
     next_added: u64,
     /// Addresses announced by connected peers that are not verified yet.
     unconfirmed: BTreeMap<PeerId, Vec<Multiaddr>>,
+    /// Inbound connections in the transport upgrade, before a peer id.
+    pending_inbound: BTreeSet<ConnectionId>,
+    max_pending_inbound: u32,
 }
 
 impl Gate {
-    /// A gate over `book`.
-    pub fn new(book: PeerBook) -> Self {
+    /// A gate over `book`; at most `max_pending_inbound` inbound connections
+    /// may be in the transport upgrade at once.
+    pub fn new(book: PeerBook, max_pending_inbound: u32) -> Self {
         Self {
             book,
+            pending_inbound: BTreeSet::new(),
+            max_pending_inbound,
             addresses: BTreeMap::new(),
             added: BTreeMap::new(),
             next_added: 0,
@@ -187,6 +193,23 @@ impl NetworkBehaviour for Gate {
     type ConnectionHandler = dummy::ConnectionHandler;
     type ToSwarm = std::convert::Infallible;
 
+    fn handle_pending_inbound_connection(
+        &mut self,
+        connection_id: ConnectionId,
+        _: &Multiaddr,
+        _: &Multiaddr,
+    ) -> Result<(), ConnectionDenied> {
+        if self.pending_inbound.len() >= self.max_pending_inbound as usize {
+            return Err(ConnectionDenied::new(
+                super::peers::Refusal::PendingConnectionLimit {
+                    limit: self.max_pending_inbound,
+                },
+            ));
+        }
+        self.pending_inbound.insert(connection_id);
+        Ok(())
+    }
+
     fn handle_pending_outbound_connection(
         &mut self,
         _: ConnectionId,
@@ -207,11 +230,12 @@ impl NetworkBehaviour for Gate {
 
     fn handle_established_inbound_connection(
         &mut self,
-        _: ConnectionId,
+        connection_id: ConnectionId,
         peer: PeerId,
         _: &Multiaddr,
         _: &Multiaddr,
     ) -> Result<THandler<Self>, ConnectionDenied> {
+        self.pending_inbound.remove(&connection_id);
         self.admit(peer, Direction::Inbound)?;
         Ok(dummy::ConnectionHandler)
     }
@@ -235,6 +259,11 @@ impl NetworkBehaviour for Gate {
                     self.add_address(e.peer_id, address.clone());
                 }
                 self.book.opened(e.peer_id, direction_of(e.endpoint));
+            }
+            // The upgrade of an inbound connection failed (or a behaviour
+            // refused it).
+            FromSwarm::ListenFailure(e) => {
+                self.pending_inbound.remove(&e.connection_id);
             }
             FromSwarm::ConnectionClosed(e) => {
                 self.book.closed(&e.peer_id, direction_of(e.endpoint));
@@ -266,7 +295,50 @@ mod tests {
     use crate::protocol::peers::{BanPolicy, Limits};
 
     fn gate() -> Gate {
-        Gate::new(PeerBook::new(Limits::default(), BanPolicy::default()))
+        Gate::new(PeerBook::new(Limits::default(), BanPolicy::default()), 2)
+    }
+
+    #[test]
+    fn inbound_connections_in_the_upgrade_are_bounded() {
+        let mut g = gate();
+        let (local, remote) = (address(1), address(2));
+        let id = ConnectionId::new_unchecked;
+        assert!(g
+            .handle_pending_inbound_connection(id(1), &local, &remote)
+            .is_ok());
+        assert!(g
+            .handle_pending_inbound_connection(id(2), &local, &remote)
+            .is_ok());
+        let refused = g
+            .handle_pending_inbound_connection(id(3), &local, &remote)
+            .expect_err("over the limit");
+        assert_eq!(
+            refused.downcast::<super::super::peers::Refusal>().ok(),
+            Some(super::super::peers::Refusal::PendingConnectionLimit { limit: 2 })
+        );
+        // One completes its upgrade: a slot frees.
+        let peer = PeerId::random();
+        assert!(g
+            .handle_established_inbound_connection(id(1), peer, &local, &remote)
+            .is_ok());
+        assert!(g
+            .handle_pending_inbound_connection(id(4), &local, &remote)
+            .is_ok());
+        // Another one's upgrade fails: its slot frees too.
+        let error = libp2p::swarm::ListenError::Aborted;
+        g.on_swarm_event(FromSwarm::ListenFailure(libp2p::swarm::ListenFailure {
+            local_addr: &local,
+            send_back_addr: &remote,
+            error: &error,
+            connection_id: id(2),
+            peer_id: None,
+        }));
+        assert!(g
+            .handle_pending_inbound_connection(id(5), &local, &remote)
+            .is_ok());
+        assert!(g
+            .handle_pending_inbound_connection(id(6), &local, &remote)
+            .is_err());
     }
 
     fn address(port: u16) -> Multiaddr {

@@ -40,6 +40,8 @@ pub enum Direction {
 /// - `max_per_peer`: 2 (two, so that a simultaneous dial, which briefly makes one
 ///   connection in each direction, is not refused on both sides at once)
 /// - `max_total`: 128
+/// - `max_pending_handshakes`: 16
+/// - `max_pending_connections`: 32
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct Limits {
     /// Established inbound connections.
@@ -57,6 +59,10 @@ pub struct Limits {
     /// refused. So a flood of silent, redialing peers cannot lock honest
     /// newcomers out, and our own dials never count.
     pub max_pending_handshakes: u32,
+    /// Inbound connections still in the transport upgrade (noise, yamux),
+    /// before the remote's peer id is known; more are refused at once. Each
+    /// costs a socket, a task and noise state for up to the upgrade timeout.
+    pub max_pending_connections: u32,
 }
 
 /// The smallest per-peer limit that survives a simultaneous dial.
@@ -70,6 +76,7 @@ impl Default for Limits {
             max_per_peer: 2,
             max_total: 128,
             max_pending_handshakes: 16,
+            max_pending_connections: 32,
         }
     }
 }
@@ -105,6 +112,12 @@ pub enum Refusal {
     /// Too many connections overall.
     #[error("total connection limit {limit} reached")]
     TotalLimit {
+        /// The limit.
+        limit: u32,
+    },
+    /// Too many inbound connections still in the transport upgrade.
+    #[error("pending connection limit {limit} reached")]
+    PendingConnectionLimit {
         /// The limit.
         limit: u32,
     },
@@ -531,6 +544,7 @@ mod tests {
             max_per_peer: 1,
             max_total: 3,
             max_pending_handshakes: 16,
+            max_pending_connections: 32,
         };
         let mut b = book(limits);
         let t0 = Instant::now();

@@ -503,6 +503,8 @@ pub enum RefusalRule {
     TotalLimit,
     /// Too many peers with a handshake still pending.
     PendingHandshakeLimit,
+    /// Too many inbound connections still in the transport upgrade.
+    PendingConnectionLimit,
 }
 
 impl From<&Refusal> for RefusalRule {
@@ -514,6 +516,7 @@ impl From<&Refusal> for RefusalRule {
             Refusal::PerPeerLimit { .. } => RefusalRule::PerPeerLimit,
             Refusal::TotalLimit { .. } => RefusalRule::TotalLimit,
             Refusal::PendingHandshakeLimit { .. } => RefusalRule::PendingHandshakeLimit,
+            Refusal::PendingConnectionLimit { .. } => RefusalRule::PendingConnectionLimit,
         }
     }
 }

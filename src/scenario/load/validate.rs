@@ -394,6 +394,7 @@ impl<'a> Validator<'a> {
             max_per_peer: per_peer.unwrap_or(d.max_per_peer),
             max_total: total.unwrap_or(d.max_total),
             max_pending_handshakes: pending_handshakes.unwrap_or(d.max_pending_handshakes),
+            max_pending_connections: d.max_pending_connections,
         })
     }
 }
