@@ -1,9 +1,12 @@
-//! Which peers may send full-size direct requests: the verified ones.
+//! Which peers may send full-size direct requests: those whose handshake
+//! signature we checked.
 //!
 //! A peer that has not completed the handshake can only be answered 403, so
 //! reading its request in full (up to the 16 MiB frame limit) is work for
-//! nothing. [`Admission`] is shared by the node, which records peers as they
-//! verify and as their sessions end, and by every connection's instance
+//! nothing. [`Admission`] is shared by the node, which records peers as their
+//! signature verifies (before our answer can reach them, so the first request
+//! of an honest peer never races its admission) and forgets them when their
+//! session fails or ends, and by every connection's instance
 //! codec, which refuses a frame longer than [`MAX_UNVERIFIED_FRAME`] from a
 //! peer not recorded here after reading only its 4-byte length prefix.
 //!
@@ -45,7 +48,7 @@ impl Admission {
         f(&mut shared)
     }
 
-    /// `peer` completed the handshake.
+    /// `peer`'s handshake signature verified (it is verified, or about to be).
     pub fn verified(&self, peer: PeerId) {
         self.with(|s| s.verified.insert(peer));
     }

@@ -20,6 +20,7 @@ use crate::protocol::{
     config::Responder,
     describe::{describe_failure, io_frame_error},
     event::{Event, SendError, SendFailure, SendId},
+    handshake::HandshakeState,
     misbehaviour::Misbehaviour,
     wire::{InstanceMessageRequest, InstanceMessageResponse, Wire},
 };
@@ -180,8 +181,12 @@ impl Node {
             protocol: "instance",
             error: rejection.error,
         });
+        // Reports come on their own channel, ahead of swarm events: a peer
+        // whose verification the node has not seen yet is not counted.
         if let (true, Some(peer)) = (rejection.before_handshake, rejection.peer) {
-            self.unverified_request(peer);
+            if self.handshakes.state_of(&peer) == Some(HandshakeState::Connected) {
+                self.unverified_request(peer);
+            }
         }
     }
 

@@ -197,6 +197,10 @@ impl Node {
         }
         let (response, answer) = match self.handshakes.judge_request(request, &peer) {
             Ok(key) => {
+                // Admitted from its signature on, before our answer can reach
+                // it: the first request it sends once it verified us must
+                // find the admission already recorded.
+                self.admission.verified(peer);
                 self.transition(peer, |s| s.request_verified(key));
                 if self.handshakes.state_of(&peer) == Some(HandshakeState::Failed) {
                     (rejection(&HandshakeFailure::KeyMismatch), Answer::Rejected)
@@ -283,7 +287,10 @@ impl Node {
         match response {
             HandshakeResponse::Accepted(creds) => {
                 match self.handshakes.check_credentials(&creds, &peer) {
-                    Ok(key) => self.transition(peer, |s| s.response_verified(key)),
+                    Ok(key) => {
+                        self.admission.verified(peer);
+                        self.transition(peer, |s| s.response_verified(key));
+                    }
                     Err(failure) => self.fail_and_disconnect(peer, failure),
                 }
             }
