@@ -5,8 +5,10 @@
 //!
 //! Layers, bottom-up: [`wire`] (messages and their bytes) → [`codec`] (framing
 //! with size limits) → [`handshake`] (signing, verification, the per-peer state
-//! machine) and [`peers`] (bans, limits) → [`gate`] and [`behaviour`] (libp2p
-//! behaviours) → [`node`] (the event loop) driven through [`control`].
+//! machine) and [`peers`] (bans, limits) → [`gate`], [`instance`] and
+//! [`behaviour`] (libp2p behaviours; [`admission`] tells each connection's
+//! instance codec whether its peer may send full-size requests) → [`node`]
+//! (the event loop) driven through [`control`].
 //! The node's state is kept in owned types that make no swarm calls:
 //! `handshakes` (every session of a node), `inbound` (requests held for the
 //! application) and [`sends`]; `describe` words failures stably.
