@@ -247,40 +247,35 @@ impl Node {
             .handshakes
             .step_quietly(peer, Session::repeated_request)
             .unwrap_or(false);
-        let response = if !allowed {
-            HandshakeResponse::Rejected {
-                code: codes::BAD_HANDSHAKE,
-                message: "handshake already complete".into(),
-            }
-        } else {
+        let (response, failed) = if allowed {
             let verdict = self.handshakes.check_credentials(request, &peer);
             self.transition(peer, |s| s.reverify(verdict));
-            if self.handshakes.is_verified(&peer) {
-                HandshakeResponse::Accepted(self.handshakes.credentials_for(&peer))
-            } else {
-                let failure = self
-                    .handshakes
-                    .failure_of(&peer)
-                    .unwrap_or(HandshakeFailure::KeyMismatch);
-                self.handshakes.close_after_grace(peer, Instant::now());
-                let response = rejection(&failure);
-                if self
-                    .swarm
-                    .behaviour_mut()
-                    .handshake
-                    .send_response(channel, response)
-                    .is_ok()
-                {
-                    self.handshakes.answer_sent(request_id, Answer::Rejected);
-                }
-                return;
+            match self.handshakes.failure_of(&peer) {
+                None => (
+                    HandshakeResponse::Accepted(self.handshakes.credentials_for(&peer)),
+                    false,
+                ),
+                Some(failure) => (rejection(&failure), true),
             }
+        } else {
+            let refused = HandshakeResponse::Rejected {
+                code: codes::BAD_HANDSHAKE,
+                message: "handshake already complete".into(),
+            };
+            (refused, false)
         };
-        let _ = self
+        if failed {
+            self.handshakes.close_after_grace(peer, Instant::now());
+        }
+        let sent = self
             .swarm
             .behaviour_mut()
             .handshake
-            .send_response(channel, response);
+            .send_response(channel, response)
+            .is_ok();
+        if sent && failed {
+            self.handshakes.answer_sent(request_id, Answer::Rejected);
+        }
     }
 
     fn on_handshake_response(&mut self, peer: PeerId, response: HandshakeResponse) {
