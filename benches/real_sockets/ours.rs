@@ -26,6 +26,7 @@ pub async fn start() -> Peer {
             rate: u32::MAX,
             window: Duration::from_secs(1),
             max_in_flight: 1024,
+            ..simnet::protocol::bounds::RequestBounds::default()
         },
         ..NodeConfig::default()
     };

@@ -12,14 +12,15 @@ use libp2p::{
 };
 
 use super::{
-    codec::Codec,
+    admission::Admission,
+    codec::{Codec, Rejection},
     config::NodeConfig,
     gate::Gate,
     gossip_links::GossipLinks,
     gossip_trust,
     misbehaviour::Misbehaviour,
     peers::PeerBook,
-    wire::{HandshakeRequest, HandshakeResponse, InstanceMessageRequest, InstanceMessageResponse},
+    wire::{HandshakeRequest, HandshakeResponse},
 };
 
 /// Stream protocol of the handshake.
@@ -31,9 +32,7 @@ pub const MAX_HANDSHAKE_FRAME: u32 = 4096;
 
 /// The handshake's request-response behaviour.
 pub type Handshake = request_response::Behaviour<Codec<HandshakeRequest, HandshakeResponse>>;
-/// The instance messages' request-response behaviour.
-pub type Instance =
-    request_response::Behaviour<Codec<InstanceMessageRequest, InstanceMessageResponse>>;
+pub use super::instance::Instance;
 
 /// Everything a node's swarm runs. The gate comes first so that a refused
 /// connection never reaches the others.
@@ -85,11 +84,13 @@ pub fn gossipsub_config(config: &NodeConfig) -> Result<gossipsub::Config, Behavi
 
 impl Behaviour {
     /// Builds the behaviour for `config`. Direct requests that fail to decode
-    /// are reported on `rejections`.
+    /// are reported on `rejections`; only peers in `admission` may send
+    /// requests larger than [`super::admission::MAX_UNVERIFIED_FRAME`].
     pub fn new(
         keypair: &Keypair,
         config: &NodeConfig,
-        rejections: mpsc::Sender<String>,
+        rejections: mpsc::Sender<Rejection>,
+        admission: Admission,
     ) -> Result<Self, BehaviourError> {
         let handshake = request_response::Behaviour::with_codec(
             Codec::new(MAX_HANDSHAKE_FRAME),
@@ -102,11 +103,13 @@ impl Behaviour {
         let instance = request_response::Behaviour::with_codec(
             Codec::new(config.max_message_size)
                 .reporting_to(rejections)
+                .admitting(admission.clone())
                 .corrupting_requests(config.misbehaviour == Misbehaviour::MalformedRequests)
                 .unbounded_writes(config.misbehaviour == Misbehaviour::IgnoreSizeLimit),
             [(INSTANCE_PROTOCOL, request_response::ProtocolSupport::Full)],
             request_response::Config::default().with_request_timeout(config.request_timeout),
         );
+        let instance = Instance::new(instance, admission);
         let gossip_config = gossipsub_config(config)?;
         let mut gossipsub = gossipsub::Behaviour::new(
             gossipsub::MessageAuthenticity::Signed(keypair.clone()),
@@ -129,7 +132,10 @@ impl Behaviour {
                 .with_timeout(config.keep_alive.timeout),
         );
         Ok(Self {
-            gate: Gate::new(PeerBook::new(config.limits, config.bans)),
+            gate: Gate::new(
+                PeerBook::new(config.limits, config.bans),
+                config.limits.max_pending_connections,
+            ),
             handshake,
             instance,
             gossipsub: GossipLinks::new(gossipsub),

@@ -19,6 +19,8 @@ use tokio::time::Instant;
 /// ## Default values
 /// - `rate`: 100 requests per 10 s window (the reference implementation's)
 /// - `max_in_flight`: 64 requests held by the application unanswered
+/// - `max_unverified`: 10 requests per window from a peer that is not
+///   verified (each answered 403) before that peer is banned
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RequestBounds {
     /// Requests accepted from one peer per `window`.
@@ -27,6 +29,11 @@ pub struct RequestBounds {
     pub window: Duration,
     /// Requests from one peer delivered to the application and not yet answered.
     pub max_in_flight: u32,
+    /// Requests per `window` from a peer that has not completed the
+    /// handshake, each answered 403 (or refused unread if large), before the
+    /// peer is banned for the ban policy's duration. An honest peer sends
+    /// none: it sends only once it has verified us, and we verify it first.
+    pub max_unverified: u32,
 }
 
 impl Default for RequestBounds {
@@ -35,6 +42,7 @@ impl Default for RequestBounds {
             rate: 100,
             window: Duration::from_secs(10),
             max_in_flight: 64,
+            max_unverified: 10,
         }
     }
 }
@@ -58,6 +66,18 @@ pub struct RateLimiter {
 impl RateLimiter {
     /// Records a request from `peer` at `now` if `bounds` allow it.
     pub fn admit(&mut self, peer: PeerId, now: Instant, bounds: &RequestBounds) -> bool {
+        self.admit_up_to(peer, now, bounds.rate, bounds)
+    }
+
+    /// Records a request from `peer` at `now` if fewer than `rate` were
+    /// recorded in the window of `bounds`.
+    pub fn admit_up_to(
+        &mut self,
+        peer: PeerId,
+        now: Instant,
+        rate: u32,
+        bounds: &RequestBounds,
+    ) -> bool {
         let window = self.windows.entry(peer).or_default();
         while window
             .front()
@@ -65,7 +85,7 @@ impl RateLimiter {
         {
             window.pop_front();
         }
-        if window.len() >= bounds.rate as usize {
+        if window.len() >= rate as usize {
             return false;
         }
         window.push_back(now);
@@ -96,6 +116,7 @@ mod tests {
             rate,
             window: Duration::from_secs(10),
             max_in_flight: 4,
+            max_unverified: 2,
         }
     }
 

@@ -9,11 +9,14 @@
 use std::{io, marker::PhantomData, sync::Arc};
 
 use futures::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use libp2p::StreamProtocol;
+use libp2p::{PeerId, StreamProtocol};
 use thiserror::Error;
 use tokio::sync::mpsc;
 
-use super::wire::{DecodeError, Encoded, Wire};
+use super::{
+    admission::{Admission, MAX_UNVERIFIED_FRAME},
+    wire::{DecodeError, Encoded, Wire},
+};
 
 /// Why a frame was refused.
 #[derive(Debug, Error)]
@@ -29,6 +32,26 @@ pub enum FrameError {
     /// The body was not a valid message.
     #[error("malformed message: {0}")]
     Malformed(#[from] DecodeError),
+    /// A peer that is not verified declared a frame longer than it may send
+    /// before the handshake; the body was not read.
+    #[error("frame of {len} bytes from a peer not verified exceeds the limit of {max} before the handshake; body not read")]
+    BeforeHandshake {
+        /// Declared length.
+        len: u64,
+        /// The limit for peers that are not verified.
+        max: u64,
+    },
+}
+
+/// A direct request that could not be read, as the codec reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejection {
+    /// The peer it came from, when the codec knows it.
+    pub peer: Option<PeerId>,
+    /// Why it was refused.
+    pub error: String,
+    /// Whether it was refused because its sender is not verified.
+    pub before_handshake: bool,
 }
 
 impl FrameError {
@@ -50,6 +73,16 @@ pub async fn read_frame<T>(io: &mut T, max: u32) -> io::Result<Vec<u8>>
 where
     T: AsyncRead + Unpin + Send,
 {
+    read_frame_capped(io, max, None).await
+}
+
+/// Reads one frame of at most `max` body bytes; with `unverified` set, a
+/// frame longer than that is refused as [`FrameError::BeforeHandshake`]
+/// after the length prefix, before any body byte is read.
+async fn read_frame_capped<T>(io: &mut T, max: u32, unverified: Option<u32>) -> io::Result<Vec<u8>>
+where
+    T: AsyncRead + Unpin + Send,
+{
     let mut len = [0u8; 4];
     io.read_exact(&mut len).await?;
     let len = u32::from_be_bytes(len);
@@ -57,6 +90,12 @@ where
         return Err(invalid(FrameError::TooLarge {
             len: len.into(),
             max: max.into(),
+        }));
+    }
+    if let Some(cap) = unverified.filter(|cap| len > *cap) {
+        return Err(invalid(FrameError::BeforeHandshake {
+            len: len.into(),
+            max: cap.into(),
         }));
     }
     // Memory follows the bytes that actually arrive: at most `FIRST_CHUNK`
@@ -115,7 +154,18 @@ pub async fn read_message<M: Wire, T>(io: &mut T, max: u32) -> io::Result<M>
 where
     T: AsyncRead + Unpin + Send,
 {
-    let body = read_frame(io, max).await?;
+    read_message_capped(io, max, None).await
+}
+
+async fn read_message_capped<M: Wire, T>(
+    io: &mut T,
+    max: u32,
+    unverified: Option<u32>,
+) -> io::Result<M>
+where
+    T: AsyncRead + Unpin + Send,
+{
+    let body = read_frame_capped(io, max, unverified).await?;
     M::decode(&body).map_err(|e| invalid(FrameError::Malformed(e)))
 }
 
@@ -128,9 +178,15 @@ where
 /// telling the application, so the codec reports each such failure itself on
 /// `rejections` (bounded; when full, further reports are dropped, never waited
 /// for).
+///
+/// With an [`Admission`], requests from a peer that is not verified are
+/// limited to [`MAX_UNVERIFIED_FRAME`]; each connection's clone learns its
+/// peer as described in [`super::admission`].
 pub struct Codec<Req, Resp> {
     max_frame: u32,
-    rejections: Option<mpsc::Sender<String>>,
+    peer: Option<PeerId>,
+    admission: Option<Admission>,
+    rejections: Option<mpsc::Sender<Rejection>>,
     corrupt_requests: bool,
     unbounded_writes: bool,
     _types: PhantomData<fn() -> (Req, Resp)>,
@@ -141,6 +197,8 @@ impl<Req, Resp> Codec<Req, Resp> {
     pub fn new(max_frame: u32) -> Self {
         Self {
             max_frame,
+            peer: None,
+            admission: None,
             rejections: None,
             corrupt_requests: false,
             unbounded_writes: false,
@@ -163,9 +221,26 @@ impl<Req, Resp> Codec<Req, Resp> {
     }
 
     /// Also reports every inbound request that fails to decode on `rejections`.
-    pub fn reporting_to(mut self, rejections: mpsc::Sender<String>) -> Self {
+    pub fn reporting_to(mut self, rejections: mpsc::Sender<Rejection>) -> Self {
         self.rejections = Some(rejections);
         self
+    }
+
+    /// Limits requests from peers that `admission` does not list as verified
+    /// to [`MAX_UNVERIFIED_FRAME`].
+    pub fn admitting(mut self, admission: Admission) -> Self {
+        self.admission = Some(admission);
+        self
+    }
+
+    /// The frame limit for the next request, if its sender is not verified.
+    fn unverified_cap(&self) -> Option<u32> {
+        let admission = self.admission.as_ref()?;
+        // A codec that never learnt its peer treats it as not verified.
+        match &self.peer {
+            Some(peer) if admission.is_verified(peer) => None,
+            _ => Some(MAX_UNVERIFIED_FRAME.min(self.max_frame)),
+        }
     }
 }
 
@@ -173,6 +248,12 @@ impl<Req, Resp> Clone for Codec<Req, Resp> {
     fn clone(&self) -> Self {
         Self {
             max_frame: self.max_frame,
+            // The behaviour's own codec is cloned once per connection while
+            // the connection's peer is bound; clones of that keep it.
+            peer: self
+                .peer
+                .or_else(|| self.admission.as_ref().and_then(Admission::bound)),
+            admission: self.admission.clone(),
             rejections: self.rejections.clone(),
             corrupt_requests: self.corrupt_requests,
             unbounded_writes: self.unbounded_writes,
@@ -194,10 +275,15 @@ where
     where
         T: AsyncRead + Unpin + Send,
     {
-        let result = read_message::<Req, T>(io, self.max_frame).await;
+        let cap = self.unverified_cap();
+        let result = read_message_capped::<Req, T>(io, self.max_frame, cap).await;
         if let (Err(error), Some(rejections)) = (&result, &self.rejections) {
             if let Some(frame) = FrameError::find(error) {
-                let _ = rejections.try_send(frame.to_string());
+                let _ = rejections.try_send(Rejection {
+                    peer: self.peer,
+                    error: frame.to_string(),
+                    before_handshake: matches!(frame, FrameError::BeforeHandshake { .. }),
+                });
             }
         }
         result.map(Arc::new)
@@ -273,6 +359,26 @@ mod tests {
                 max: 1024
             })
         ));
+    }
+
+    #[test]
+    fn a_large_frame_before_the_handshake_is_refused_unread() {
+        let mut input = frame(100_000, &[0; 100_000]);
+        let err = block_on(read_frame_capped(&mut input, 1 << 20, Some(4096))).unwrap_err();
+        assert!(matches!(
+            FrameError::find(&err),
+            Some(FrameError::BeforeHandshake {
+                len: 100_000,
+                max: 4096
+            })
+        ));
+        assert_eq!(input.position(), 4, "only the length prefix was read");
+        let small = block_on(read_frame_capped(
+            &mut frame(3, b"abc"),
+            1 << 20,
+            Some(4096),
+        ));
+        assert_eq!(small.unwrap(), b"abc");
     }
 
     #[test]

@@ -93,7 +93,7 @@ impl Default for KeepAlive {
 /// - `request_timeout`: 30 s (one direct request attempt)
 /// - `send_deadline`: 60 s (a send retries across lost connections until then)
 /// - `redial_backoff`: 1 s, doubling to at most 8 s
-/// - `bans`: 3 ban-worthy handshake failures → banned for 300 s
+/// - `bans`: 3 ban-worthy handshake failures within 600 s → banned for 300 s
 /// - `limits`: see [`Limits`]
 /// - `requests`: 100 requests per peer per 10 s, 64 unanswered per peer; see
 ///   [`RequestBounds`]

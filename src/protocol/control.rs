@@ -14,7 +14,7 @@ use tokio::sync::{mpsc, oneshot};
 use super::{
     event::{Event, InboundId, SendError, SendId},
     handshake::{HandshakeFailure, HandshakeState},
-    wire::{InstanceMessageRequest, InstanceMessageResponse},
+    wire::{InstanceMessageRequest, InstanceMessageResponse, Wire},
 };
 
 /// Why a command other than a send failed.
@@ -32,6 +32,39 @@ pub enum CommandError {
     /// The broadcast could not be published (no subscribed peers, too large, …).
     #[error("broadcast not published: {0}")]
     Publish(String),
+    /// The response's encoding is larger than the direct-message frame
+    /// limit; the request is still pending and may be answered again.
+    #[error("response of {size} bytes exceeds the message size limit of {max}")]
+    ResponseTooLarge {
+        /// Encoded size.
+        size: usize,
+        /// The limit (`NodeConfig::max_message_size`).
+        max: u32,
+    },
+    /// A response field is longer than any peer's decoder accepts; the
+    /// request is still pending and may be answered again.
+    #[error("response {field} is {len} bytes, the limit is {max}")]
+    ResponseFieldTooLong {
+        /// The field.
+        field: &'static str,
+        /// Its length.
+        len: usize,
+        /// The decoders' limit.
+        max: usize,
+    },
+}
+
+/// Checks that a response can be sent and decoded under a frame limit of
+/// `max` bytes: what `respond` and a fixed responder must pass.
+pub fn check_response(response: &InstanceMessageResponse, max: u32) -> Result<(), CommandError> {
+    if let Some((field, len, max)) = response.field_over_limit() {
+        return Err(CommandError::ResponseFieldTooLong { field, len, max });
+    }
+    let size = response.encoded_len();
+    if size > max as usize {
+        return Err(CommandError::ResponseTooLarge { size, max });
+    }
+    Ok(())
 }
 
 /// Counters of rejected or refused input; observable in [`NodeState`].

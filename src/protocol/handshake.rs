@@ -151,6 +151,19 @@ pub enum HandshakeFailure {
     /// We banned the peer: its session ended at once, verified or not.
     #[error("peer banned")]
     Banned,
+    /// Our handshake request's stream failed (reset, closed, not opened in
+    /// time) on every one of a bounded number of attempts.
+    #[error("handshake request failed {attempts} times; last: {error}")]
+    StreamFailed {
+        /// Attempts made.
+        attempts: u32,
+        /// The last attempt's error.
+        error: String,
+    },
+    /// The peer dialed us and had sent no handshake message when the
+    /// pending-handshake limit was full and a newer peer needed its slot.
+    #[error("displaced by a newer peer: no handshake message while the pending-handshake limit was full")]
+    Displaced,
 }
 
 impl HandshakeFailure {
@@ -218,6 +231,13 @@ pub fn verify(
     Ok(creds.public_key)
 }
 
+/// Handshake requests answered on a session that is already verified, per
+/// connection with the peer; more are refused without any signature check.
+/// An honest peer sends at most one per connection: the listener's own
+/// request, when the dialer verified first, or a dialer's request on a new
+/// connection while it still counts the session verified.
+pub const MAX_REPEATED_REQUESTS: u32 = 2;
+
 /// Where a peer's handshake stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -240,9 +260,12 @@ pub enum HandshakeState {
 pub struct Session {
     state: HandshakeState,
     failure: Option<HandshakeFailure>,
+    started: Instant,
+    remote_dialed: bool,
     deadline: Instant,
     remote_key: Option<[u8; 32]>,
     local_delivered: bool,
+    repeated_requests: u32,
 }
 
 impl Session {
@@ -251,10 +274,38 @@ impl Session {
         Self {
             state: HandshakeState::Connected,
             failure: None,
+            started: now,
+            remote_dialed: false,
             deadline: now + timeout,
             remote_key: None,
             local_delivered: false,
+            repeated_requests: 0,
         }
+    }
+
+    /// The same session, marked as opened by the remote's dial (our first
+    /// connection with it was inbound).
+    pub fn dialed_by_remote(mut self) -> Self {
+        self.remote_dialed = true;
+        self
+    }
+
+    /// Whether the remote's dial opened this session.
+    pub fn remote_dialed(&self) -> bool {
+        self.remote_dialed
+    }
+
+    /// When the session began.
+    pub fn started(&self) -> Instant {
+        self.started
+    }
+
+    /// Whether the session may be displaced to admit a newer inbound peer:
+    /// the remote dialed us, the handshake is pending, and the remote has
+    /// proved nothing (no valid request or response of its arrived). Our own
+    /// request, sent after the listener's grace, does not protect it.
+    pub fn displaceable(&self) -> bool {
+        self.remote_dialed && !self.is_finished() && self.remote_key.is_none()
     }
 
     /// Current state.
@@ -396,6 +447,41 @@ impl Session {
             return None;
         }
         self.failure = Some(HandshakeFailure::Banned);
+        self.enter(HandshakeState::Failed)
+    }
+
+    /// Another connection with the peer opened: it may bring one handshake
+    /// request of its own (a dialer on a verified session asks again), so the
+    /// count of repeated requests starts over.
+    pub fn connection_added(&mut self) {
+        self.repeated_requests = 0;
+    }
+
+    /// A handshake request arrived on this verified session: counts it, and
+    /// returns whether it may still be checked and answered (at most
+    /// [`MAX_REPEATED_REQUESTS`] per session).
+    pub fn repeated_request(&mut self) -> bool {
+        self.repeated_requests = self.repeated_requests.saturating_add(1);
+        self.repeated_requests <= MAX_REPEATED_REQUESTS
+    }
+
+    /// The verified remote presented credentials again: with the key it
+    /// proved, nothing changes; with another key, or invalid ones, the
+    /// session fails (`Verified` → `Failed`), since a peer's instance key
+    /// must not change within a session.
+    pub fn reverify(
+        &mut self,
+        verdict: Result<[u8; 32], HandshakeFailure>,
+    ) -> Option<HandshakeState> {
+        if !self.is_verified() {
+            return None;
+        }
+        let failure = match verdict {
+            Ok(key) if Some(key) == self.remote_key => return None,
+            Ok(_) => HandshakeFailure::KeyMismatch,
+            Err(failure) => failure,
+        };
+        self.failure = Some(failure);
         self.enter(HandshakeState::Failed)
     }
 
@@ -619,6 +705,33 @@ mod tests {
     }
 
     #[test]
+    fn repeated_requests_on_a_verified_session_are_bounded() {
+        let mut s = Session::new(Instant::now(), timeout());
+        s.request_sent();
+        s.response_verified([1; 32]);
+        for _ in 0..MAX_REPEATED_REQUESTS {
+            assert!(s.repeated_request());
+            assert_eq!(
+                s.reverify(Ok([1; 32])),
+                None,
+                "the same key changes nothing"
+            );
+        }
+        assert!(!s.repeated_request(), "refused without a check");
+        assert!(s.is_verified());
+    }
+
+    #[test]
+    fn a_key_change_after_verification_fails_the_session() {
+        let mut s = Session::new(Instant::now(), timeout());
+        s.request_sent();
+        s.response_verified([1; 32]);
+        assert_eq!(s.reverify(Ok([2; 32])), Some(HandshakeState::Failed));
+        assert_eq!(s.failure(), Some(&HandshakeFailure::KeyMismatch));
+        assert_eq!(s.reverify(Ok([1; 32])), None, "finished");
+    }
+
+    #[test]
     fn timeout_fails_pending_sessions_only() {
         let t0 = Instant::now();
         let mut s = Session::new(t0, timeout());
@@ -674,5 +787,27 @@ mod tests {
         );
         assert!(!HandshakeFailure::Timeout.counts_toward_ban());
         assert!(!HandshakeFailure::ConnectionClosed.counts_toward_ban());
+        assert!(!HandshakeFailure::Displaced.counts_toward_ban());
+        let failed = HandshakeFailure::StreamFailed {
+            attempts: 4,
+            error: "reset".into(),
+        };
+        assert!(!failed.counts_toward_ban(), "the network may be at fault");
+    }
+
+    #[test]
+    fn only_silent_sessions_the_remote_opened_are_displaceable() {
+        let t0 = Instant::now();
+        let ours = Session::new(t0, timeout());
+        assert!(!ours.displaceable(), "we dialed it");
+        let mut theirs = Session::new(t0, timeout()).dialed_by_remote();
+        assert!(theirs.displaceable());
+        theirs.request_sent();
+        assert!(
+            theirs.displaceable(),
+            "our own request proves nothing of it"
+        );
+        theirs.request_verified([1; 32]);
+        assert!(!theirs.displaceable(), "its request arrived");
     }
 }

@@ -37,6 +37,24 @@ const REJECT_GRACE: Duration = Duration::from_secs(1);
 /// own request lets both sides verify anyway.
 const LISTENER_GRACE: Duration = Duration::from_secs(1);
 
+/// Retries of our handshake request after its stream failed, per session.
+/// The first goes at once (a simultaneous dial's duplicate connection may
+/// just have closed under it); later ones wait `RETRY_BACKOFF`, doubling.
+pub(crate) const MAX_REQUEST_RETRIES: u32 = 3;
+/// The pause before the second retry of a handshake request.
+const RETRY_BACKOFF: Duration = Duration::from_millis(500);
+
+/// What to do after our handshake request's stream failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Retry {
+    /// Send it again now.
+    Now,
+    /// Send it again once the backoff has passed (see `due_retries`).
+    Later,
+    /// Every retry is spent: give up after this many attempts.
+    GiveUp(u32),
+}
+
 /// What an inbound handshake response we sent was.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Answer {
@@ -57,6 +75,8 @@ pub(crate) struct Handshakes {
     silent_channels: Vec<ResponseChannel<HandshakeResponse>>,
     disconnect_at: BTreeMap<PeerId, Instant>,
     ask_at: BTreeMap<PeerId, Instant>,
+    /// Retries made so far, and when the next is due, per peer.
+    retries: BTreeMap<PeerId, (u32, Option<Instant>)>,
 }
 
 impl Handshakes {
@@ -78,6 +98,7 @@ impl Handshakes {
             silent_channels: Vec::new(),
             disconnect_at: BTreeMap::new(),
             ask_at: BTreeMap::new(),
+            retries: BTreeMap::new(),
         }
     }
 
@@ -86,6 +107,11 @@ impl Handshakes {
     /// Every session, by peer.
     pub(crate) fn sessions(&self) -> impl Iterator<Item = (&PeerId, &Session)> {
         self.sessions.iter()
+    }
+
+    /// Why the session of `peer` failed, if it has.
+    pub(crate) fn failure_of(&self, peer: &PeerId) -> Option<HandshakeFailure> {
+        self.sessions.get(peer).and_then(|s| s.failure().cloned())
     }
 
     /// Where the handshake with `peer` stands, if it has a session.
@@ -108,9 +134,17 @@ impl Handshakes {
         self.sessions.get(peer).is_some_and(|s| !s.is_finished())
     }
 
-    /// Starts a fresh session for `peer`, replacing any earlier one.
-    pub(crate) fn begin(&mut self, peer: PeerId, now: Instant) {
-        self.sessions.insert(peer, Session::new(now, self.timeout));
+    /// Starts a fresh session for `peer`, replacing any earlier one; `inbound`
+    /// when the remote dialed us.
+    pub(crate) fn begin(&mut self, peer: PeerId, now: Instant, inbound: bool) {
+        let session = Session::new(now, self.timeout);
+        let session = if inbound {
+            session.dialed_by_remote()
+        } else {
+            session
+        };
+        self.sessions.insert(peer, session);
+        self.retries.remove(&peer);
     }
 
     /// Applies `step` to the session of `peer`; returns the state it entered
@@ -125,20 +159,59 @@ impl Handshakes {
         Some((state, session.failure().cloned()))
     }
 
+    /// Applies `f` to the session of `peer`, if any, for an effect that is not
+    /// a state transition.
+    pub(crate) fn step_quietly<R>(
+        &mut self,
+        peer: PeerId,
+        f: impl FnOnce(&mut Session) -> R,
+    ) -> Option<R> {
+        self.sessions.get_mut(&peer).map(f)
+    }
+
     /// Forgets `peer`, whose last connection closed. Returns whether this
     /// failed a handshake that was still pending.
     pub(crate) fn end(&mut self, peer: PeerId) -> bool {
         self.disconnect_at.remove(&peer);
         self.ask_at.remove(&peer);
+        self.retries.remove(&peer);
         self.sessions
             .remove(&peer)
             .is_some_and(|mut s| s.fail(HandshakeFailure::ConnectionClosed).is_some())
     }
 
-    /// Peers whose handshake is still pending.
-    pub(crate) fn pending_count(&self) -> u32 {
-        let pending = self.sessions.values().filter(|s| !s.is_finished()).count();
-        u32::try_from(pending).unwrap_or(u32::MAX)
+    /// Pending sessions that peers opened by dialing us and that have made
+    /// progress (the remote proved its key), so cannot be displaced: what
+    /// the gate's pending-handshake limit counts. Sessions we opened do not
+    /// count, so our own slow dials never close inbound admission.
+    pub(crate) fn committed_inbound_pending(&self) -> u32 {
+        let committed = self
+            .sessions
+            .values()
+            .filter(|s| s.remote_dialed() && !s.is_finished() && !s.displaceable())
+            .count();
+        u32::try_from(committed).unwrap_or(u32::MAX)
+    }
+
+    /// The session to displace now that `newcomer` dialed us, if more than
+    /// `limit` inbound handshakes are pending: the oldest one whose peer has
+    /// sent nothing (see [`Session::displaceable`]). A silent peer thus holds
+    /// a slot only until a newer peer needs it, however often it redials,
+    /// while a newcomer that handshakes at once completes in one round trip.
+    pub(crate) fn displaced_by(&self, newcomer: &PeerId, limit: u32) -> Option<PeerId> {
+        let pending = self
+            .sessions
+            .values()
+            .filter(|s| s.remote_dialed() && !s.is_finished())
+            .count();
+        if pending <= limit as usize {
+            return None;
+        }
+        self.sessions
+            .iter()
+            .filter(|(peer, s)| *peer != newcomer && s.displaceable())
+            .min_by_key(|(peer, s)| (s.started(), **peer))
+            .map(|(peer, _)| *peer)
     }
 
     /// Peers whose handshake timer has run out at `now`.
@@ -157,9 +230,11 @@ impl Handshakes {
             .values()
             .filter(|s| s.timer_running())
             .map(Session::deadline);
+        let retries = self.retries.values().filter_map(|(_, due)| *due);
         deadlines
             .chain(self.disconnect_at.values().copied())
             .chain(self.ask_at.values().copied())
+            .chain(retries)
             .min()
     }
 
@@ -176,6 +251,32 @@ impl Handshakes {
             .into_iter()
             .filter(|peer| self.state_of(peer) == Some(HandshakeState::Connected))
             .collect()
+    }
+
+    /// Plans the retry of our request to `peer`, whose stream just failed.
+    pub(crate) fn plan_retry(&mut self, peer: PeerId, now: Instant) -> Retry {
+        let (done, due) = self.retries.entry(peer).or_default();
+        if *done >= MAX_REQUEST_RETRIES {
+            return Retry::GiveUp(*done + 1);
+        }
+        *done += 1;
+        if *done == 1 {
+            return Retry::Now;
+        }
+        *due = Some(now + RETRY_BACKOFF * 2u32.pow(*done - 2));
+        Retry::Later
+    }
+
+    /// Peers whose delayed retry is due at `now` (each reported once).
+    pub(crate) fn due_retries(&mut self, now: Instant) -> Vec<PeerId> {
+        let mut due = Vec::new();
+        for (peer, (_, at)) in &mut self.retries {
+            if at.is_some_and(|at| now >= at) {
+                *at = None;
+                due.push(*peer);
+            }
+        }
+        due
     }
 
     // ---- messages on the wire -------------------------------------------
@@ -231,7 +332,9 @@ impl Handshakes {
     pub(crate) fn never_handshakes(&self) -> bool {
         matches!(
             self.misbehaviour,
-            Misbehaviour::SilentHandshake | Misbehaviour::SkipHandshake
+            Misbehaviour::SilentHandshake
+                | Misbehaviour::SkipHandshake
+                | Misbehaviour::DropHandshake
         )
     }
 
@@ -239,6 +342,11 @@ impl Handshakes {
     /// still answer the requests it is sent).
     pub(crate) fn never_starts_handshakes(&self) -> bool {
         self.never_handshakes() || self.misbehaviour == Misbehaviour::UncheckedRelay
+    }
+
+    /// Whether this node closes handshake streams unanswered (a misbehaviour).
+    pub(crate) fn drops_requests(&self) -> bool {
+        self.misbehaviour == Misbehaviour::DropHandshake
     }
 
     /// The credentials we present to `receiver`, faulty if so configured.
@@ -260,6 +368,25 @@ impl Handshakes {
             _ => {}
         }
         creds
+    }
+
+    /// Credentials for `receiver` signed with another instance key than ours
+    /// (for the `ChangeKey` misbehaviour).
+    pub(crate) fn credentials_with_another_key(&self, receiver: &PeerId) -> HandshakeRequest {
+        let mut other = self.instance.to_bytes();
+        other[0] ^= 0xff;
+        handshake::sign(
+            &SigningKey::from_bytes(&other),
+            &self.local,
+            receiver,
+            unix_millis(),
+            &self.policy.local_version,
+        )
+    }
+
+    /// Whether this node changes its key once verified (a misbehaviour).
+    pub(crate) fn changes_key(&self) -> bool {
+        self.misbehaviour == Misbehaviour::ChangeKey
     }
 
     /// Checks the credentials `peer` presented; returns its instance key.
@@ -322,4 +449,70 @@ fn unix_millis() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn handshakes() -> Handshakes {
+        Handshakes::new(
+            &NodeConfig::default(),
+            PeerId::random(),
+            SigningKey::from_bytes(&[1; 32]),
+        )
+    }
+
+    #[test]
+    fn request_retries_back_off_and_are_bounded() {
+        let mut h = handshakes();
+        let peer = PeerId::random();
+        let t0 = Instant::now();
+        h.begin(peer, t0, false);
+        assert_eq!(h.plan_retry(peer, t0), Retry::Now);
+        assert_eq!(h.plan_retry(peer, t0), Retry::Later);
+        assert_eq!(h.next_wakeup(), Some(t0 + Duration::from_millis(500)));
+        assert!(h.due_retries(t0 + Duration::from_millis(499)).is_empty());
+        assert_eq!(h.due_retries(t0 + Duration::from_millis(500)), vec![peer]);
+        assert!(
+            h.due_retries(t0 + Duration::from_secs(5)).is_empty(),
+            "once"
+        );
+        assert_eq!(h.plan_retry(peer, t0), Retry::Later);
+        assert!(h.due_retries(t0 + Duration::from_millis(999)).is_empty());
+        assert_eq!(h.due_retries(t0 + Duration::from_secs(1)), vec![peer]);
+        assert_eq!(
+            h.plan_retry(peer, t0),
+            Retry::GiveUp(MAX_REQUEST_RETRIES + 1)
+        );
+        h.begin(peer, t0, false);
+        assert_eq!(
+            h.plan_retry(peer, t0),
+            Retry::Now,
+            "a new session starts over"
+        );
+    }
+
+    #[test]
+    fn a_newcomer_displaces_the_oldest_silent_inbound_session() {
+        let mut h = handshakes();
+        let t0 = Instant::now();
+        let (old, young, ours, newcomer) = (
+            PeerId::random(),
+            PeerId::random(),
+            PeerId::random(),
+            PeerId::random(),
+        );
+        h.begin(old, t0, true);
+        h.begin(young, t0 + Duration::from_secs(1), true);
+        h.begin(ours, t0, false);
+        assert_eq!(h.displaced_by(&young, 2), None, "within the limit");
+        h.begin(newcomer, t0 + Duration::from_secs(2), true);
+        assert_eq!(h.displaced_by(&newcomer, 2), Some(old));
+        assert_eq!(h.committed_inbound_pending(), 0, "all silent");
+        // A session whose peer has sent a valid request is not displaced.
+        h.step(old, |s| s.request_verified([7; 32]));
+        assert_eq!(h.committed_inbound_pending(), 1);
+        assert_eq!(h.displaced_by(&newcomer, 2), Some(young));
+    }
 }

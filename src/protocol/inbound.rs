@@ -2,10 +2,19 @@
 //! channels until answered, how many each peer has in flight, and each peer's
 //! rate window. Owned by the node, which checks [`Inbound::overload`] before
 //! delivering a request and answers through the channels held here.
+//!
+//! A held request is released when the application answers it, when its
+//! stream fails (request-response's timeout also covers the time the
+//! application takes, and one of several connections may close), and when
+//! the peer's last connection closes: a dead request must not keep its
+//! in-flight slot, or the peer's next requests are refused with 429.
 
 use std::collections::BTreeMap;
 
-use libp2p::{request_response::ResponseChannel, PeerId};
+use libp2p::{
+    request_response::{InboundRequestId, ResponseChannel},
+    PeerId,
+};
 use tokio::time::Instant;
 
 use super::{
@@ -14,12 +23,21 @@ use super::{
     wire::InstanceMessageResponse,
 };
 
+/// One request the application has not answered yet.
+struct Held {
+    peer: PeerId,
+    request_id: InboundRequestId,
+    channel: ResponseChannel<InstanceMessageResponse>,
+}
+
 /// Inbound direct requests of one node, bounded per peer by [`RequestBounds`].
 pub(crate) struct Inbound {
     bounds: RequestBounds,
-    held: BTreeMap<InboundId, (PeerId, ResponseChannel<InstanceMessageResponse>)>,
+    held: BTreeMap<InboundId, Held>,
+    by_request: BTreeMap<InboundRequestId, InboundId>,
     in_flight: BTreeMap<PeerId, u32>,
     rate: RateLimiter,
+    unverified: RateLimiter,
     next_id: u64,
 }
 
@@ -29,8 +47,10 @@ impl Inbound {
         Self {
             bounds,
             held: BTreeMap::new(),
+            by_request: BTreeMap::new(),
             in_flight: BTreeMap::new(),
             rate: RateLimiter::default(),
+            unverified: RateLimiter::default(),
             next_id: 0,
         }
     }
@@ -47,6 +67,15 @@ impl Inbound {
         None
     }
 
+    /// Records a request from `peer`, which is not verified, at `now`;
+    /// returns whether it is still within `max_unverified` for the window
+    /// (beyond it, the node bans the peer).
+    pub(crate) fn unverified_within_bounds(&mut self, peer: PeerId, now: Instant) -> bool {
+        let bounds = self.bounds;
+        self.unverified
+            .admit_up_to(peer, now, bounds.max_unverified, &bounds)
+    }
+
     /// A fresh id for a request delivered to the application.
     pub(crate) fn next_id(&mut self) -> InboundId {
         let id = InboundId(self.next_id);
@@ -54,14 +83,24 @@ impl Inbound {
         id
     }
 
-    /// Keeps the channel of request `id` until the application answers it.
+    /// Keeps the channel of request `id` (libp2p's `request_id`) until the
+    /// application answers it or its stream fails.
     pub(crate) fn hold(
         &mut self,
         id: InboundId,
+        request_id: InboundRequestId,
         peer: PeerId,
         channel: ResponseChannel<InstanceMessageResponse>,
     ) {
-        self.held.insert(id, (peer, channel));
+        self.held.insert(
+            id,
+            Held {
+                peer,
+                request_id,
+                channel,
+            },
+        );
+        self.by_request.insert(request_id, id);
         *self.in_flight.entry(peer).or_default() += 1;
     }
 
@@ -70,14 +109,23 @@ impl Inbound {
         &mut self,
         id: InboundId,
     ) -> Option<ResponseChannel<InstanceMessageResponse>> {
-        let (peer, channel) = self.held.remove(&id)?;
-        if let Some(count) = self.in_flight.get_mut(&peer) {
+        let held = self.held.remove(&id)?;
+        self.by_request.remove(&held.request_id);
+        if let Some(count) = self.in_flight.get_mut(&held.peer) {
             *count = count.saturating_sub(1);
             if *count == 0 {
-                self.in_flight.remove(&peer);
+                self.in_flight.remove(&held.peer);
             }
         }
-        Some(channel)
+        Some(held.channel)
+    }
+
+    /// Releases the request whose stream failed (timed out, or its
+    /// connection closed): it can no longer be answered. Returns its id if it
+    /// was held.
+    pub(crate) fn release(&mut self, request_id: &InboundRequestId) -> Option<InboundId> {
+        let id = *self.by_request.get(request_id)?;
+        self.take(id).map(|_| id)
     }
 
     /// Drops what is held for a peer whose last connection closed: its
@@ -86,17 +134,18 @@ impl Inbound {
         let held: Vec<InboundId> = self
             .held
             .iter()
-            .filter(|(_, (p, _))| *p == peer)
+            .filter(|(_, held)| held.peer == peer)
             .map(|(id, _)| *id)
             .collect();
         for id in held {
             self.take(id);
         }
         self.rate.prune(now, &self.bounds);
+        self.unverified.prune(now, &self.bounds);
     }
 
     /// Items held in memory: unanswered requests and rate-window entries.
     pub(crate) fn buffered(&self) -> usize {
-        self.held.len() + self.rate.held()
+        self.held.len() + self.rate.held() + self.unverified.held()
     }
 }

@@ -24,12 +24,18 @@ pub enum Misbehaviour {
     StaleTimestamp(Duration),
     /// Never send a handshake request and never answer one.
     SilentHandshake,
+    /// Never send a handshake request, and close every handshake stream
+    /// unanswered (the requester reads end-of-stream at once).
+    DropHandshake,
     /// Never handshake (like `SilentHandshake`) and send direct messages to
     /// peers anyway, as if they were verified.
     SkipHandshake,
     /// Handshake honestly, but send every direct request with a corrupted
     /// body (an unknown message tag), as a buggy or hostile peer would.
     MalformedRequests,
+    /// Handshake honestly, then, once verified, send one more handshake
+    /// request signed with a different instance key.
+    ChangeKey,
     /// Ignore the local message size limit when sending, so requests larger
     /// than any peer accepts go out on the wire.
     IgnoreSizeLimit,

@@ -5,14 +5,17 @@
 //!
 //! Layers, bottom-up: [`wire`] (messages and their bytes) → [`codec`] (framing
 //! with size limits) → [`handshake`] (signing, verification, the per-peer state
-//! machine) and [`peers`] (bans, limits) → [`gate`], [`gossip_links`] and [`behaviour`]
-//! (libp2p behaviours) → [`node`] (the event loop) driven through [`control`].
+//! machine) and [`peers`] (bans, limits) → [`gate`], [`gossip_links`],
+//! [`instance`] and [`behaviour`] (libp2p behaviours; [`admission`] tells each
+//! connection's instance codec whether its peer may send full-size requests)
+//! → [`node`] (the event loop) driven through [`control`].
 //! The node's state is kept in owned types that make no swarm calls:
 //! `handshakes` (every session of a node), `inbound` (requests held for the
 //! application) and [`sends`]; `describe` words failures stably;
 //! `gossip_trust` keeps unverified peers out of gossipsub.
 //! [`loopback`] starts a node on real TCP at 127.0.0.1.
 
+pub mod admission;
 pub mod behaviour;
 pub mod bounds;
 pub mod close_deadline;
@@ -28,6 +31,7 @@ mod gossip_trust;
 pub mod handshake;
 mod handshakes;
 mod inbound;
+pub mod instance;
 pub mod keys;
 mod liveness;
 pub mod loopback;

@@ -43,10 +43,13 @@ use tracing::{debug, trace};
 
 use self::outbox::Outbox;
 use super::{
+    admission::Admission,
     behaviour::{Behaviour, BehaviourError, BehaviourEvent},
-    config::NodeConfig,
+    codec::Rejection,
+    config::{NodeConfig, Responder},
     control::{
-        BanState, Command, CommandError, Control, Counters, NodeHandle, NodeState, PeerState,
+        check_response, BanState, Command, CommandError, Control, Counters, NodeHandle, NodeState,
+        PeerState,
     },
     describe::describe_dial_error,
     event::{Event, SendFailure, SendId},
@@ -84,7 +87,8 @@ pub struct Node {
     swarm: Swarm<Behaviour>,
     config: NodeConfig,
     commands: mpsc::Receiver<Command>,
-    rejections: mpsc::Receiver<String>,
+    rejections: mpsc::Receiver<Rejection>,
+    admission: Admission,
     outbox: Outbox,
     handshakes: Handshakes,
     inbound: Inbound,
@@ -112,9 +116,14 @@ impl Node {
                 "the per-peer connection limit must be at least {MIN_PER_PEER} (a simultaneous dial needs one connection each way)"
             )));
         }
+        if let Responder::Fixed(response) = &config.responder {
+            check_response(response, config.max_message_size)
+                .map_err(|e| NodeError::Config(format!("the fixed response: {e}")))?;
+        }
         let local = keys.peer_id();
         let (rejections_tx, rejections) = mpsc::channel(REJECTION_BUFFER);
-        let behaviour = Behaviour::new(&keys.identity, &config, rejections_tx)?;
+        let admission = Admission::default();
+        let behaviour = Behaviour::new(&keys.identity, &config, rejections_tx, admission.clone())?;
         let swarm = Swarm::new(
             transport,
             behaviour,
@@ -129,6 +138,7 @@ impl Node {
             swarm,
             commands,
             rejections,
+            admission,
             outbox: Outbox::new(events_tx),
             handshakes: Handshakes::new(&config, local, keys.instance),
             inbound: Inbound::new(config.requests),
@@ -187,16 +197,13 @@ impl Node {
                     self.outbox.deliver(permit);
                 }
                 () = &mut timer, if wake.is_some() => self.on_timer(),
-                Some(error) = self.rejections.recv() => {
-                    self.counters.malformed += 1;
-                    self.emit(Event::Malformed { peer: None, protocol: "instance", error });
-                }
+                Some(rejection) = self.rejections.recv() => self.on_rejection(rejection),
                 event = self.swarm.select_next_some(), if may_read_network => {
                     self.on_swarm_event(event);
                 }
             }
             self.counters.peak_buffered = self.counters.peak_buffered.max(self.buffered());
-            let pending = self.handshakes.pending_count();
+            let pending = self.handshakes.committed_inbound_pending();
             self.swarm
                 .behaviour_mut()
                 .gate
@@ -259,13 +266,17 @@ impl Node {
                 let _ = reply.send(self.start_send(peer, request));
             }
             Command::Respond(id, response, reply) => {
-                let result = match self.inbound.take(id) {
-                    Some(channel) => {
-                        self.answer(channel, response);
-                        Ok(())
-                    }
-                    None => Err(CommandError::UnknownRequest(id)),
-                };
+                // Checked before the request is taken, so that an application
+                // whose answer is refused can still answer it another way.
+                let result = check_response(&response, self.config.max_message_size).and_then(
+                    |()| match self.inbound.take(id) {
+                        Some(channel) => {
+                            self.answer(channel, response);
+                            Ok(())
+                        }
+                        None => Err(CommandError::UnknownRequest(id)),
+                    },
+                );
                 let _ = reply.send(result);
             }
             Command::Subscribe(topic, reply) => {
@@ -399,6 +410,7 @@ impl Node {
             self.transition(peer, |s| s.check_timeout(now));
             self.disconnect(peer);
         }
+        self.send_due_retries(now);
         for peer in self.handshakes.due_disconnects(now) {
             self.disconnect(peer);
         }
@@ -520,7 +532,8 @@ impl Node {
         });
         self.sends.cancel_redial(&peer);
         if num_established == 1 || self.handshakes.state_of(&peer).is_none() {
-            self.handshakes.begin(peer, Instant::now());
+            let inbound = direction == Direction::Inbound;
+            self.handshakes.begin(peer, Instant::now(), inbound);
             // Out of gossip until verified; gossipsub has seen the connection
             // but no message on it yet.
             self.set_gossip_trust(peer, false);
@@ -530,6 +543,11 @@ impl Node {
                 failure: None,
                 key: None,
             });
+            let limit = self.config.limits.max_pending_handshakes;
+            if let Some(silent) = self.handshakes.displaced_by(&peer, limit) {
+                debug!(%silent, newcomer = %peer, "pending-handshake limit full: displacing");
+                self.fail_and_disconnect(silent, HandshakeFailure::Displaced);
+            }
         }
         match self.handshakes.state_of(&peer) {
             None => return,
@@ -539,6 +557,8 @@ impl Node {
             }
             Some(_) => {}
         }
+        self.handshakes
+            .step_quietly(peer, Session::connection_added);
         let verified = self.handshakes.is_verified(&peer);
         if planted::active(PlantedBug::StaleSessionNoRehandshake) {
             if direction == Direction::Outbound && self.handshakes.awaiting_our_request(&peer) {
@@ -574,6 +594,7 @@ impl Node {
             self.peer_topics.retain(|(p, _)| *p != peer);
             // Gossipsub keeps a departed peer's score for a while: keep it out.
             self.set_gossip_trust(peer, false);
+            self.admission.forget(&peer);
             if self.handshakes.end(peer) {
                 self.counters.handshake_failures += 1;
                 self.emit(Event::Handshake {

@@ -4,7 +4,10 @@
 //! Maps are ordered by peer id so that anything listed from here (node state,
 //! traces) comes out in the same order in every run.
 
-use std::{collections::BTreeMap, time::Duration};
+use std::{
+    collections::{BTreeMap, BTreeSet, VecDeque},
+    time::Duration,
+};
 
 use libp2p::PeerId;
 use serde::Serialize;
@@ -37,6 +40,8 @@ pub enum Direction {
 /// - `max_per_peer`: 2 (two, so that a simultaneous dial, which briefly makes one
 ///   connection in each direction, is not refused on both sides at once)
 /// - `max_total`: 128
+/// - `max_pending_handshakes`: 16
+/// - `max_pending_connections`: 32
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct Limits {
     /// Established inbound connections.
@@ -47,10 +52,17 @@ pub struct Limits {
     pub max_per_peer: u32,
     /// Established connections overall.
     pub max_total: u32,
-    /// Peers whose handshake is still pending; an inbound connection from a
-    /// new peer beyond this is refused (a flood of half-finished handshakes
-    /// cannot take every inbound slot for the whole handshake timeout).
+    /// Peers that dialed us and whose handshake is still pending. When a new
+    /// inbound peer arrives with the limit full, the oldest of them that has
+    /// sent no handshake message is displaced (the node fails it as
+    /// `Displaced`); only when every one has made progress is the newcomer
+    /// refused. So a flood of silent, redialing peers cannot lock honest
+    /// newcomers out, and our own dials never count.
     pub max_pending_handshakes: u32,
+    /// Inbound connections still in the transport upgrade (noise, yamux),
+    /// before the remote's peer id is known; more are refused at once. Each
+    /// costs a socket, a task and noise state for up to the upgrade timeout.
+    pub max_pending_connections: u32,
 }
 
 /// The smallest per-peer limit that survives a simultaneous dial.
@@ -64,6 +76,7 @@ impl Default for Limits {
             max_per_peer: 2,
             max_total: 128,
             max_pending_handshakes: 16,
+            max_pending_connections: 32,
         }
     }
 }
@@ -102,7 +115,13 @@ pub enum Refusal {
         /// The limit.
         limit: u32,
     },
-    /// Too many peers with a handshake still pending.
+    /// Too many inbound connections still in the transport upgrade.
+    #[error("pending connection limit {limit} reached")]
+    PendingConnectionLimit {
+        /// The limit.
+        limit: u32,
+    },
+    /// Too many peers with a handshake still pending, none of them displaceable.
     #[error("pending handshake limit {limit} reached")]
     PendingHandshakeLimit {
         /// The limit.
@@ -129,11 +148,16 @@ impl Ban {
 ///
 /// ## Default values
 /// - `threshold`: 3 failures that count toward a ban
+/// - `window`: 600 s (only failures this recent count)
 /// - `duration`: 300 s
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct BanPolicy {
-    /// Failures (see `HandshakeFailure::counts_toward_ban`) before a ban.
+    /// Failures (see `HandshakeFailure::counts_toward_ban`) within `window`
+    /// before a ban.
     pub threshold: u32,
+    /// How long a failure counts toward a ban: an honest peer with a rare
+    /// fault is not banned for failures spread over its whole lifetime.
+    pub window: Duration,
     /// How long the automatic ban lasts.
     pub duration: Duration,
 }
@@ -142,10 +166,16 @@ impl Default for BanPolicy {
     fn default() -> Self {
         Self {
             threshold: 3,
+            window: Duration::from_secs(600),
             duration: Duration::from_secs(300),
         }
     }
 }
+
+/// Most peers whose recent handshake failures are remembered. Peer ids cost
+/// an attacker nothing, so the map is bounded: when full, the peer whose
+/// latest failure is oldest is forgotten first.
+pub const MAX_FAILING_PEERS: usize = 4096;
 
 #[derive(Clone, Copy, Debug, Default)]
 struct Counts {
@@ -172,7 +202,8 @@ pub struct PeerBook {
     limits: Limits,
     ban_policy: BanPolicy,
     bans: BTreeMap<PeerId, Ban>,
-    failures: BTreeMap<PeerId, u32>,
+    expiries: BTreeSet<(Instant, PeerId)>,
+    failures: BTreeMap<PeerId, VecDeque<Instant>>,
     per_peer: BTreeMap<PeerId, Counts>,
     all: Counts,
     pending_handshakes: u32,
@@ -185,6 +216,7 @@ impl PeerBook {
             limits,
             ban_policy,
             bans: BTreeMap::new(),
+            expiries: BTreeSet::new(),
             failures: BTreeMap::new(),
             per_peer: BTreeMap::new(),
             all: Counts::default(),
@@ -192,7 +224,8 @@ impl PeerBook {
         }
     }
 
-    /// Tells the book how many peers' handshakes are pending now.
+    /// Tells the book how many inbound handshakes are pending now and cannot
+    /// be displaced (see [`Limits::max_pending_handshakes`]).
     pub fn set_pending_handshakes(&mut self, count: u32) {
         self.pending_handshakes = count;
     }
@@ -206,31 +239,43 @@ impl PeerBook {
     /// Bans `peer` (replacing any earlier ban) and clears its failure count.
     pub fn ban(&mut self, peer: PeerId, reason: String, until: Option<Instant>) {
         self.failures.remove(&peer);
+        self.unban(&peer);
+        if let Some(until) = until {
+            self.expiries.insert((until, peer));
+        }
         self.bans.insert(peer, Ban { reason, until });
     }
 
     /// Lifts a ban; returns whether there was one.
     pub fn unban(&mut self, peer: &PeerId) -> bool {
-        self.bans.remove(peer).is_some()
+        let Some(ban) = self.bans.remove(peer) else {
+            return false;
+        };
+        if let Some(until) = ban.until {
+            self.expiries.remove(&(until, *peer));
+        }
+        true
     }
 
-    /// Removes and returns the peers whose bans have lapsed by `now`.
+    /// Removes and returns the peers whose bans have lapsed by `now`, in
+    /// order of expiry. Costs only the bans removed: timed bans are also
+    /// kept ordered by expiry.
     pub fn take_expired(&mut self, now: Instant) -> Vec<PeerId> {
-        let expired: Vec<PeerId> = self
-            .bans
-            .iter()
-            .filter(|(_, ban)| !ban.active_at(now))
-            .map(|(peer, _)| *peer)
-            .collect();
-        for peer in &expired {
-            self.bans.remove(peer);
+        let mut expired = Vec::new();
+        while let Some(&(until, peer)) = self.expiries.first() {
+            if until > now {
+                break;
+            }
+            self.expiries.pop_first();
+            self.bans.remove(&peer);
+            expired.push(peer);
         }
         expired
     }
 
-    /// The earliest moment a ban lapses.
+    /// The earliest moment a ban lapses (the first of the expiry order).
     pub fn next_expiry(&self) -> Option<Instant> {
-        self.bans.values().filter_map(|ban| ban.until).min()
+        self.expiries.first().map(|(until, _)| *until)
     }
 
     /// Active bans, by peer.
@@ -238,12 +283,24 @@ impl PeerBook {
         self.bans.iter()
     }
 
-    /// Counts one ban-worthy handshake failure. When the count reaches the
-    /// threshold, bans the peer and returns the new ban.
+    /// Counts one ban-worthy handshake failure at `now`. When the failures
+    /// within the policy's window reach the threshold, bans the peer and
+    /// returns the new ban.
     pub fn record_failure(&mut self, peer: PeerId, now: Instant) -> Option<Ban> {
-        let count = self.failures.entry(peer).or_default();
-        *count += 1;
-        if *count < self.ban_policy.threshold {
+        let window = self.ban_policy.window;
+        if !self.failures.contains_key(&peer) && self.failures.len() >= MAX_FAILING_PEERS {
+            self.forget_failures(now);
+        }
+        let recent = self.failures.entry(peer).or_default();
+        while recent
+            .front()
+            .is_some_and(|t| now.saturating_duration_since(*t) >= window)
+        {
+            recent.pop_front();
+        }
+        recent.push_back(now);
+        let count = recent.len();
+        if count < self.ban_policy.threshold as usize {
             return None;
         }
         let ban = Ban {
@@ -254,9 +311,43 @@ impl PeerBook {
         Some(ban)
     }
 
-    /// Failures counted toward a ban for `peer` so far.
-    pub fn failures(&self, peer: &PeerId) -> u32 {
-        self.failures.get(peer).copied().unwrap_or(0)
+    /// Makes room in the full failure map: drops every peer whose failures
+    /// are all outside the window, or else the one whose latest is oldest.
+    fn forget_failures(&mut self, now: Instant) {
+        let window = self.ban_policy.window;
+        self.failures.retain(|_, recent| {
+            recent
+                .back()
+                .is_some_and(|t| now.saturating_duration_since(*t) < window)
+        });
+        if self.failures.len() < MAX_FAILING_PEERS {
+            return;
+        }
+        let oldest = self
+            .failures
+            .iter()
+            .min_by_key(|(peer, recent)| (recent.back().copied(), **peer))
+            .map(|(peer, _)| *peer);
+        if let Some(peer) = oldest {
+            self.failures.remove(&peer);
+        }
+    }
+
+    /// Failures counted toward a ban for `peer` within the window before `now`.
+    pub fn failures(&self, peer: &PeerId, now: Instant) -> u32 {
+        let window = self.ban_policy.window;
+        let recent = self.failures.get(peer).map_or(0, |recent| {
+            recent
+                .iter()
+                .filter(|t| now.saturating_duration_since(**t) < window)
+                .count()
+        });
+        u32::try_from(recent).unwrap_or(u32::MAX)
+    }
+
+    /// Peers whose failures are remembered (bounded by [`MAX_FAILING_PEERS`]).
+    pub fn failing_peers(&self) -> usize {
+        self.failures.len()
     }
 
     /// Whether a new connection with `peer` in `direction` may be established.
@@ -397,8 +488,52 @@ mod tests {
             .record_failure(p, t0)
             .expect("banned on the third failure");
         assert_eq!(ban.until, Some(t0 + Duration::from_secs(300)));
-        assert_eq!(b.failures(&p), 0, "count resets once banned");
+        assert_eq!(b.failures(&p, t0), 0, "count resets once banned");
         assert!(b.ban_of(&p, t0).is_some());
+    }
+
+    #[test]
+    fn failures_outside_the_window_do_not_count() {
+        let mut b = book(Limits::default());
+        let p = peer();
+        let t0 = Instant::now();
+        let step = Duration::from_secs(450);
+        assert_eq!(b.record_failure(p, t0), None);
+        assert_eq!(b.record_failure(p, t0 + step), None);
+        assert_eq!(b.record_failure(p, t0 + step * 2), None, "the first lapsed");
+        assert_eq!(b.failures(&p, t0 + step * 2), 2);
+        assert!(b.record_failure(p, t0 + step * 2).is_some());
+    }
+
+    #[test]
+    fn the_failure_map_is_bounded() {
+        let mut b = book(Limits::default());
+        let t0 = Instant::now();
+        let first = peer();
+        b.record_failure(first, t0);
+        for i in 1..MAX_FAILING_PEERS + 10 {
+            b.record_failure(peer(), t0 + Duration::from_millis(i as u64));
+        }
+        assert_eq!(b.failing_peers(), MAX_FAILING_PEERS);
+        assert_eq!(b.failures(&first, t0), 0, "the oldest went first");
+    }
+
+    #[test]
+    fn bans_expire_in_order_and_a_replaced_ban_keeps_its_new_expiry() {
+        let mut b = book(Limits::default());
+        let (p1, p2, p3) = (peer(), peer(), peer());
+        let t0 = Instant::now();
+        let s = Duration::from_secs;
+        b.ban(p1, "a".into(), Some(t0 + s(30)));
+        b.ban(p2, "b".into(), Some(t0 + s(10)));
+        b.ban(p3, "c".into(), None);
+        assert_eq!(b.next_expiry(), Some(t0 + s(10)));
+        b.ban(p2, "longer".into(), Some(t0 + s(60)));
+        assert_eq!(b.next_expiry(), Some(t0 + s(30)));
+        assert_eq!(b.take_expired(t0 + s(59)), vec![p1]);
+        assert!(b.unban(&p2));
+        assert_eq!(b.next_expiry(), None, "only the permanent ban is left");
+        assert!(b.take_expired(t0 + s(1000)).is_empty());
     }
 
     #[test]
@@ -409,6 +544,7 @@ mod tests {
             max_per_peer: 1,
             max_total: 3,
             max_pending_handshakes: 16,
+            max_pending_connections: 32,
         };
         let mut b = book(limits);
         let t0 = Instant::now();

@@ -118,6 +118,17 @@ impl InstanceMessageRequest {
 }
 
 impl InstanceMessageResponse {
+    /// The first field longer than the decoder accepts, as
+    /// `(field, length, limit)`: no peer could decode such a response.
+    pub fn field_over_limit(&self) -> Option<(&'static str, usize, usize)> {
+        match self {
+            Self::Error { message, .. } if message.len() > MAX_ERROR_MESSAGE_LEN => {
+                Some(("error message", message.len(), MAX_ERROR_MESSAGE_LEN))
+            }
+            _ => None,
+        }
+    }
+
     /// Short name of the response kind, as used in traces and scenarios.
     pub fn kind(&self) -> &'static str {
         match self {

@@ -134,6 +134,8 @@ pub enum NodeKind {
     StaleTimestamp,
     /// Never sends or answers a handshake.
     SilentHandshake,
+    /// Never sends a handshake, and closes every handshake stream unanswered.
+    DropHandshake,
     /// Never handshakes and sends direct messages anyway.
     SkipHandshake,
     /// Handshakes honestly, then sends only undecodable direct requests.
@@ -145,6 +147,8 @@ pub enum NodeKind {
     /// Answers handshakes but never starts one, and relays every broadcast at
     /// once, unvalidated, to and from every peer.
     UncheckedRelay,
+    /// Handshakes honestly, then presents a different instance key once verified.
+    ChangeKey,
 }
 
 /// How a node's application answers direct requests.
@@ -231,7 +235,8 @@ pub struct NodeSpec {
     /// Deadline of a send's retries (default 60s).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub send_deadline: Option<DurationText>,
-    /// Time one direct request attempt waits for its answer (default 30s).
+    /// Time one direct request may take, both as sender and as receiver
+    /// waiting for its application (default 30s).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub request_timeout: Option<DurationText>,
     /// Connection limits.
@@ -466,6 +471,10 @@ pub enum FailureReason {
     ConnectionClosed,
     /// The node banned the peer, which ended the session.
     Banned,
+    /// A silent inbound handshake gave its slot to a newer peer.
+    Displaced,
+    /// Our handshake request's stream failed on every retry.
+    StreamFailed,
 }
 
 impl From<&HandshakeFailure> for FailureReason {
@@ -483,6 +492,8 @@ impl From<&HandshakeFailure> for FailureReason {
             HandshakeFailure::UnsupportedProtocol => FailureReason::UnsupportedProtocol,
             HandshakeFailure::ConnectionClosed => FailureReason::ConnectionClosed,
             HandshakeFailure::Banned => FailureReason::Banned,
+            HandshakeFailure::Displaced => FailureReason::Displaced,
+            HandshakeFailure::StreamFailed { .. } => FailureReason::StreamFailed,
         }
     }
 }
@@ -503,6 +514,8 @@ pub enum RefusalRule {
     TotalLimit,
     /// Too many peers with a handshake still pending.
     PendingHandshakeLimit,
+    /// Too many inbound connections still in the transport upgrade.
+    PendingConnectionLimit,
 }
 
 impl From<&Refusal> for RefusalRule {
@@ -514,6 +527,7 @@ impl From<&Refusal> for RefusalRule {
             Refusal::PerPeerLimit { .. } => RefusalRule::PerPeerLimit,
             Refusal::TotalLimit { .. } => RefusalRule::TotalLimit,
             Refusal::PendingHandshakeLimit { .. } => RefusalRule::PendingHandshakeLimit,
+            Refusal::PendingConnectionLimit { .. } => RefusalRule::PendingConnectionLimit,
         }
     }
 }

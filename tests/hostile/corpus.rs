@@ -22,6 +22,7 @@ const CORPUS: &[(&str, &str)] = &[
     ("huge-seed.yaml", "expected a whole number"),
     ("huge-time.yaml", "too large"),
     ("inverted-latency.yaml", "minimum above its maximum"),
+    ("long-error-responder.yaml", "error message is 1025 bytes"),
     (
         "loss-above-one.yaml",
         "`network.loss` must be between 0 and 1",

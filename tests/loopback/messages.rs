@@ -3,8 +3,8 @@
 use std::time::Duration;
 
 use simnet::protocol::{
-    codes, Event, HandshakeState, InstanceMessageRequest, InstanceMessageResponse, Misbehaviour,
-    NodeConfig, Responder, SendError, SendFailure,
+    codes, CommandError, Event, HandshakeState, InstanceMessageRequest, InstanceMessageResponse,
+    Misbehaviour, NodeConfig, NodeError, NodeKeys, Responder, SendError, SendFailure,
 };
 
 use crate::util::{connect, LoopbackNode};
@@ -257,4 +257,75 @@ async fn send_gives_up_at_its_deadline() {
         "{outcome:?}"
     );
     assert_eq!(a.handle.state().await.unwrap().pending_sends, 0);
+}
+
+#[tokio::test]
+async fn a_response_no_peer_could_decode_is_refused_and_the_request_stays_answerable() {
+    let config = NodeConfig {
+        max_message_size: 4096,
+        ..NodeConfig::default()
+    };
+    let mut a = LoopbackNode::start(config.clone()).await;
+    let mut b = LoopbackNode::start(config).await;
+    connect(&mut a, &mut b).await;
+
+    let id = a.handle.send(b.peer_id(), request(b"ping")).await.unwrap();
+    let Event::Request { id: inbound, .. } = b
+        .wait_for("the request", |e| matches!(e, Event::Request { .. }))
+        .await
+    else {
+        unreachable!()
+    };
+    let too_large = InstanceMessageResponse::Success {
+        data: Some(vec![0; 5000]),
+    };
+    assert!(matches!(
+        b.handle.respond(inbound, too_large).await,
+        Err(CommandError::ResponseTooLarge { max: 4096, .. })
+    ));
+    let long_message = InstanceMessageResponse::Error {
+        code: 500,
+        message: "x".repeat(1025),
+    };
+    assert!(matches!(
+        b.handle.respond(inbound, long_message).await,
+        Err(CommandError::ResponseFieldTooLong {
+            field: "error message",
+            len: 1025,
+            max: 1024
+        })
+    ));
+    let fits = InstanceMessageResponse::Success {
+        data: Some(b"pong".to_vec()),
+    };
+    b.handle.respond(inbound, fits.clone()).await.unwrap();
+    let Event::SendOutcome { result, .. } = a
+        .wait_for(
+            "the send's outcome",
+            |e| matches!(e, Event::SendOutcome { id: i, .. } if *i == id),
+        )
+        .await
+    else {
+        unreachable!()
+    };
+    assert_eq!(result.expect("a response"), fits);
+    assert_eq!(b.handle.state().await.unwrap().counters.malformed, 0);
+}
+
+#[tokio::test]
+async fn a_fixed_response_no_peer_could_decode_is_refused_when_the_node_is_built() {
+    let config = NodeConfig {
+        responder: Responder::Fixed(InstanceMessageResponse::Error {
+            code: 500,
+            message: "x".repeat(1025),
+        }),
+        ..NodeConfig::default()
+    };
+    let built = simnet::protocol::loopback::spawn(config, NodeKeys::generate()).await;
+    assert!(matches!(
+        built,
+        Err(simnet::protocol::loopback::LoopbackError::Node(
+            NodeError::Config(_)
+        ))
+    ));
 }

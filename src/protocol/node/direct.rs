@@ -5,7 +5,9 @@
 use std::sync::Arc;
 
 use libp2p::{
-    request_response::{self, OutboundFailure, OutboundRequestId, ResponseChannel},
+    request_response::{
+        self, InboundRequestId, OutboundFailure, OutboundRequestId, ResponseChannel,
+    },
     swarm::ConnectionId,
     PeerId,
 };
@@ -14,11 +16,12 @@ use tokio::time::Instant;
 use super::Node;
 use crate::protocol::{
     bounds::Overload,
-    codec::FrameError,
+    codec::{FrameError, Rejection},
     codes,
     config::Responder,
     describe::{describe_failure, io_frame_error},
     event::{Event, SendError, SendFailure, SendId},
+    handshake::HandshakeState,
     misbehaviour::Misbehaviour,
     wire::{InstanceMessageRequest, InstanceMessageResponse, Wire},
 };
@@ -64,8 +67,10 @@ impl Node {
         match event {
             request_response::Event::Message { peer, message, .. } => match message {
                 request_response::Message::Request {
-                    request, channel, ..
-                } => self.on_instance_request(peer, request, channel),
+                    request_id,
+                    request,
+                    channel,
+                } => self.on_instance_request(peer, request_id, request, channel),
                 request_response::Message::Response {
                     request_id,
                     response,
@@ -86,7 +91,14 @@ impl Node {
                 request_id,
                 error,
             } => self.on_send_failure(peer, connection_id, request_id, error),
-            request_response::Event::InboundFailure { peer, error, .. } => {
+            request_response::Event::InboundFailure {
+                peer,
+                request_id,
+                error,
+                ..
+            } => {
+                // A held request whose stream failed frees its in-flight slot.
+                self.inbound.release(&request_id);
                 if let Some(frame) = io_frame_error(&error) {
                     self.malformed(peer, "instance", frame.to_string());
                 }
@@ -98,6 +110,7 @@ impl Node {
     fn on_instance_request(
         &mut self,
         peer: PeerId,
+        request_id: InboundRequestId,
         request: Arc<InstanceMessageRequest>,
         channel: ResponseChannel<InstanceMessageResponse>,
     ) {
@@ -108,12 +121,13 @@ impl Node {
         }
         if !self.handshakes.is_verified(&peer) {
             self.counters.rejected_unverified += 1;
-            return self.reject_request(
+            self.reject_request(
                 peer,
                 channel,
                 codes::HANDSHAKE_REQUIRED,
                 "handshake required",
             );
+            return self.unverified_request(peer);
         }
         if let Some(overload) = self.inbound.overload(peer, Instant::now()) {
             let message = match overload {
@@ -146,9 +160,44 @@ impl Node {
         self.counters.requests_delivered += 1;
         match automatic {
             Some(response) => self.answer(channel, response),
-            None => self.inbound.hold(id, peer, channel),
+            None => self.inbound.hold(id, request_id, peer, channel),
         }
         self.emit(Event::Request { peer, id, request });
+    }
+
+    /// Counts a request from `peer`, which is not verified (answered 403, or
+    /// refused unread because it was large); bans the peer once it sends
+    /// more than `max_unverified` in a window.
+    pub(super) fn unverified_request(&mut self, peer: PeerId) {
+        let now = Instant::now();
+        if self.inbound.unverified_within_bounds(peer, now)
+            || self.swarm.behaviour().gate.is_banned(&peer, now)
+        {
+            return;
+        }
+        let reason = format!(
+            "more than {} requests without a handshake",
+            self.config.requests.max_unverified
+        );
+        self.ban(peer, reason, Some(self.config.bans.duration));
+    }
+
+    /// A direct request the codec refused to read: count it, and count it
+    /// against its sender if it was refused for coming before the handshake.
+    pub(super) fn on_rejection(&mut self, rejection: Rejection) {
+        self.counters.malformed += 1;
+        self.emit(Event::Malformed {
+            peer: rejection.peer,
+            protocol: "instance",
+            error: rejection.error,
+        });
+        // Reports come on their own channel, ahead of swarm events: a peer
+        // whose verification the node has not seen yet is not counted.
+        if let (true, Some(peer)) = (rejection.before_handshake, rejection.peer) {
+            if self.handshakes.state_of(&peer) == Some(HandshakeState::Connected) {
+                self.unverified_request(peer);
+            }
+        }
     }
 
     /// Answers a request with an error before it reaches the application.

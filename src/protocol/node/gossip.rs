@@ -173,12 +173,11 @@ impl Node {
 
     pub(super) fn on_identify_event(&mut self, event: identify::Event) {
         if let identify::Event::Received { peer_id, info, .. } = event {
-            for address in info.listen_addrs {
-                self.swarm
-                    .behaviour_mut()
-                    .gate
-                    .add_address(peer_id, address);
-            }
+            let verified = self.handshakes.is_verified(&peer_id);
+            self.swarm
+                .behaviour_mut()
+                .gate
+                .announced(peer_id, info.listen_addrs, verified);
         }
     }
 }

@@ -16,10 +16,10 @@ use super::Node;
 use crate::protocol::{
     codec::FrameError,
     codes,
-    describe::io_frame_error,
+    describe::{describe_failure, io_frame_error},
     event::Event,
     handshake::{HandshakeFailure, HandshakeState, Session},
-    handshakes::{rejection, Answer},
+    handshakes::{rejection, Answer, Retry},
     misbehaviour::Misbehaviour,
     planted::{self, PlantedBug},
     wire::{HandshakeRequest, HandshakeResponse},
@@ -76,6 +76,16 @@ impl Node {
 
     pub(super) fn on_verified(&mut self, peer: PeerId) {
         debug!(%peer, "verified");
+        self.admission.verified(peer);
+        self.swarm.behaviour_mut().gate.confirm_addresses(&peer);
+        if self.handshakes.changes_key() {
+            let creds = self.handshakes.credentials_with_another_key(&peer);
+            let _ = self
+                .swarm
+                .behaviour_mut()
+                .handshake
+                .send_request(&peer, Arc::new(creds));
+        }
         self.sends.cancel_redial(&peer);
         for (id, request) in self.sends.waiting_for(&peer) {
             let request_id = self
@@ -90,6 +100,7 @@ impl Node {
     /// Bookkeeping for a session that just entered `Failed`.
     fn on_failed(&mut self, peer: PeerId, failure: HandshakeFailure) {
         debug!(%peer, %failure, "handshake failed");
+        self.admission.forget(&peer);
         if failure == HandshakeFailure::Banned {
             // Not a handshake failure: the session ended because of the ban.
             return;
@@ -110,7 +121,7 @@ impl Node {
         self.transition(peer, |s| s.fail(failure));
     }
 
-    fn fail_and_disconnect(&mut self, peer: PeerId, failure: HandshakeFailure) {
+    pub(super) fn fail_and_disconnect(&mut self, peer: PeerId, failure: HandshakeFailure) {
         self.after_failure(peer, failure);
         self.disconnect(peer);
     }
@@ -176,6 +187,11 @@ impl Node {
         request: &HandshakeRequest,
         channel: ResponseChannel<HandshakeResponse>,
     ) {
+        if self.handshakes.drops_requests() {
+            // Dropping the channel closes the stream unanswered.
+            drop(channel);
+            return;
+        }
         // An unchecked relay takes part in handshakes only as a listener:
         // asked by a peer it dialed, it stays silent like a node that never
         // handshakes.
@@ -200,8 +216,15 @@ impl Node {
                 .send_response(channel, duplicate);
             return;
         }
+        if self.handshakes.is_verified(&peer) {
+            return self.on_repeated_request(peer, request_id, request, channel);
+        }
         let (response, answer) = match self.handshakes.judge_request(request, &peer) {
             Ok(key) => {
+                // Admitted from its signature on, before our answer can reach
+                // it: the first request it sends once it verified us must
+                // find the admission already recorded.
+                self.admission.verified(peer);
                 self.transition(peer, |s| s.request_verified(key));
                 if self.handshakes.state_of(&peer) == Some(HandshakeState::Failed) {
                     (rejection(&HandshakeFailure::KeyMismatch), Answer::Rejected)
@@ -240,6 +263,53 @@ impl Node {
         }
     }
 
+    /// A handshake request on a session that is already verified. At most
+    /// `MAX_REPEATED_REQUESTS` are checked and answered; later ones are
+    /// refused without a signature check, and the session stays. A request
+    /// that proves another key, or fails, fails the session (and counts
+    /// toward a ban if ban-worthy): the peer's key must not change.
+    fn on_repeated_request(
+        &mut self,
+        peer: PeerId,
+        request_id: InboundRequestId,
+        request: &HandshakeRequest,
+        channel: ResponseChannel<HandshakeResponse>,
+    ) {
+        let allowed = self
+            .handshakes
+            .step_quietly(peer, Session::repeated_request)
+            .unwrap_or(false);
+        let (response, failed) = if allowed {
+            let verdict = self.handshakes.check_credentials(request, &peer);
+            self.transition(peer, |s| s.reverify(verdict));
+            match self.handshakes.failure_of(&peer) {
+                None => (
+                    HandshakeResponse::Accepted(self.handshakes.credentials_for(&peer)),
+                    false,
+                ),
+                Some(failure) => (rejection(&failure), true),
+            }
+        } else {
+            let refused = HandshakeResponse::Rejected {
+                code: codes::BAD_HANDSHAKE,
+                message: "handshake already complete".into(),
+            };
+            (refused, false)
+        };
+        if failed {
+            self.handshakes.close_after_grace(peer, Instant::now());
+        }
+        let sent = self
+            .swarm
+            .behaviour_mut()
+            .handshake
+            .send_response(channel, response)
+            .is_ok();
+        if sent && failed {
+            self.handshakes.answer_sent(request_id, Answer::Rejected);
+        }
+    }
+
     /// The remote's answer to our request. A rejection, or an acceptance
     /// whose credentials do not verify, fails the session even when it is
     /// already verified from our side (a crossed handshake, or a repeated
@@ -248,7 +318,10 @@ impl Node {
         match response {
             HandshakeResponse::Accepted(creds) => {
                 match self.handshakes.check_credentials(&creds, &peer) {
-                    Ok(key) => self.transition(peer, |s| s.response_verified(key)),
+                    Ok(key) => {
+                        self.admission.verified(peer);
+                        self.transition(peer, |s| s.response_verified(key));
+                    }
                     Err(failure) => {
                         // The peer may have counted itself verified when it
                         // accepted us; it learns otherwise from our rejection
@@ -282,7 +355,7 @@ impl Node {
             // own deadline decides when the handshake failed.
             OutboundFailure::Timeout => {
                 self.swarm.close_connection(connection);
-                return self.retry_handshake_if_connected(peer);
+                return self.retry_handshake_if_connected(peer, &error);
             }
             OutboundFailure::UnsupportedProtocols => HandshakeFailure::UnsupportedProtocol,
             OutboundFailure::Io(e) => match FrameError::find(e) {
@@ -291,20 +364,43 @@ impl Node {
                     self.malformed(peer, "handshake", text.clone());
                     HandshakeFailure::Malformed(text)
                 }
-                None => return self.retry_handshake_if_connected(peer),
+                None => return self.retry_handshake_if_connected(peer, &error),
             },
             OutboundFailure::ConnectionClosed | OutboundFailure::DialFailure => {
-                return self.retry_handshake_if_connected(peer)
+                return self.retry_handshake_if_connected(peer, &error)
             }
         };
         self.fail_and_disconnect(peer, failure);
     }
 
-    /// Our request's connection closed but another connection to the peer
-    /// remains (a simultaneous dial): ask again on that one.
-    fn retry_handshake_if_connected(&mut self, peer: PeerId) {
-        if self.handshakes.is_pending(&peer) && self.swarm.is_connected(&peer) {
-            self.send_handshake_request(peer);
+    /// Our request's stream failed while the peer is still connected: its
+    /// connection closed but another remains (a simultaneous dial), or the
+    /// peer reset the stream. Ask again, at once the first time and then
+    /// after a growing pause, a bounded number of times (each attempt costs
+    /// us a signature); then the handshake fails.
+    fn retry_handshake_if_connected(&mut self, peer: PeerId, error: &OutboundFailure) {
+        if !(self.handshakes.is_pending(&peer) && self.swarm.is_connected(&peer)) {
+            return;
+        }
+        match self.handshakes.plan_retry(peer, Instant::now()) {
+            Retry::Now => self.send_handshake_request(peer),
+            Retry::Later => {}
+            Retry::GiveUp(attempts) => {
+                let failure = HandshakeFailure::StreamFailed {
+                    attempts,
+                    error: describe_failure(error),
+                };
+                self.fail_and_disconnect(peer, failure);
+            }
+        }
+    }
+
+    /// Sends the delayed retries of handshake requests that are due.
+    pub(super) fn send_due_retries(&mut self, now: Instant) {
+        for peer in self.handshakes.due_retries(now) {
+            if self.handshakes.awaiting_our_request(&peer) && self.swarm.is_connected(&peer) {
+                self.send_handshake_request(peer);
+            }
         }
     }
 }

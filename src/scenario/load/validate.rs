@@ -13,6 +13,7 @@ use serde_saphyr::Location;
 use super::{suggest::did_you_mean, LoadError, Position, DEFAULT_LATENCY, MAX_REPEAT};
 use crate::{
     protocol::{
+        control::check_response,
         peers::{BanPolicy, Limits, MIN_PER_PEER},
         InstanceMessageResponse, Misbehaviour, NodeConfig, Responder,
     },
@@ -324,9 +325,18 @@ impl<'a> Validator<'a> {
         if let Some(limits) = limits {
             config.limits = self.limits(name, limits, at)?;
         }
+        if let Responder::Fixed(response) = &config.responder {
+            check_response(response, config.max_message_size).map_err(|e| {
+                self.error_at(
+                    at,
+                    format!("the responder of node `{name}` cannot answer: {e}"),
+                )
+            })?;
+        }
         let default_bans = BanPolicy::default();
         config.bans = BanPolicy {
             threshold: ban_after.unwrap_or(default_bans.threshold),
+            window: default_bans.window,
             duration: match ban_for {
                 Some(t) => self.duration(t)?,
                 None => default_bans.duration,
@@ -384,6 +394,7 @@ impl<'a> Validator<'a> {
             max_per_peer: per_peer.unwrap_or(d.max_per_peer),
             max_total: total.unwrap_or(d.max_total),
             max_pending_handshakes: pending_handshakes.unwrap_or(d.max_pending_handshakes),
+            max_pending_connections: d.max_pending_connections,
         })
     }
 }
@@ -410,9 +421,11 @@ fn misbehaviour_of(kind: NodeKind) -> Misbehaviour {
         NodeKind::ForgedSignature => Misbehaviour::ForgeSignature,
         NodeKind::StaleTimestamp => Misbehaviour::StaleTimestamp(Duration::from_secs(120)),
         NodeKind::SilentHandshake => Misbehaviour::SilentHandshake,
+        NodeKind::DropHandshake => Misbehaviour::DropHandshake,
         NodeKind::SkipHandshake => Misbehaviour::SkipHandshake,
         NodeKind::MalformedRequests => Misbehaviour::MalformedRequests,
         NodeKind::Oversized => Misbehaviour::IgnoreSizeLimit,
         NodeKind::UncheckedRelay => Misbehaviour::UncheckedRelay,
+        NodeKind::ChangeKey => Misbehaviour::ChangeKey,
     }
 }
