@@ -286,3 +286,46 @@ fn an_unknown_planted_bug_is_refused() {
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("no-such-bug"));
 }
+
+/// Generated runs of profile `all` that `explore` may spend finding a bug.
+const EXPLORE_BUDGET: &str = "200";
+
+/// Planted bugs whose effect `explore`'s oracles cannot see: a crossed
+/// handshake that fails during the chaos has healed by the time sessions are
+/// probed (only `never` patterns in a scenario catch it), and the H1 mirror's
+/// stale session is healed by keep-alive within 5 s, long before the probes
+/// 65 s after the heal. Their sweeps above catch both.
+const NOT_EXPLORED: [&str; 2] = ["no-crossed-handshake", "stale-session-no-rehandshake"];
+
+#[test]
+fn explore_finds_every_planted_bug_within_its_budget() {
+    for case in ALL.iter().filter(|c| !NOT_EXPLORED.contains(&c.bug)) {
+        let out = scratch(&format!("explore-every-{}", case.bug));
+        let result = simnet_with_env(
+            &[
+                "explore",
+                "--runs",
+                EXPLORE_BUDGET,
+                "--first-failure",
+                "--jobs",
+                "1",
+                "--shrink-runs",
+                "0",
+                "--out",
+                out.join("found").to_str().expect("utf-8 path"),
+                "--report-dir",
+                out.join("reports").to_str().expect("utf-8 path"),
+                "--quiet",
+            ],
+            &[("SIMNET_PLANTED_BUG", case.bug)],
+        );
+        let stdout = text(&result.stdout);
+        assert_eq!(result.status.code(), Some(1), "{}: {stdout}", case.bug);
+        // With one job the runs made are the seeds up to the first failing one.
+        let summary = stdout
+            .lines()
+            .find(|l| l.starts_with("explore (profile all): "))
+            .unwrap_or_default();
+        eprintln!("{}: {summary}", case.bug);
+    }
+}

@@ -67,6 +67,9 @@ pub(crate) struct ExploreArgs {
     /// Simulation runs the shrink of each failure group may spend (0: none).
     #[arg(long, default_value_t = 150)]
     shrink_runs: usize,
+    /// Start no new run once one has failed: find a failing seed and stop.
+    #[arg(long)]
+    first_failure: bool,
 }
 
 fn parse_profile(text: &str) -> Result<Profile, String> {
@@ -89,6 +92,7 @@ impl ExploreArgs {
             shard: self.shard.map(|(k, n)| (k as u64, n as u64)),
             out: self.out.clone(),
             shrink_runs: self.shrink_runs,
+            first_failure: self.first_failure,
         };
         let bar = progress(global.quiet, options.runs);
         bar.set_style(

@@ -16,9 +16,10 @@ use rand_core::{RngCore, SeedableRng};
 
 use super::profile::{Profile, Weights};
 use crate::scenario::model::{
-    BanSpec, BroadcastSpec, ClockSpec, ExpectSpec, LatencySpec, LimitsSpec, LinkSpec, Located,
-    LossSpec, NetworkSpec, NodeKind, NodeRef, NodeSpec, PeerSpec, RateLimitSpec, ReachedExpect,
-    ReplaySpec, ResponderSpec, ScenarioFile, SendExpect, SendSpec, StepSpec, SubscribeSpec,
+    BanSpec, BroadcastSpec, ClockSpec, ExpectSpec, HandshakeNever, LatencySpec, LimitsSpec,
+    LinkSpec, Located, LossSpec, NetworkSpec, NeverSpec, NodeKind, NodeRef, NodeSpec, PeerSpec,
+    RateLimitSpec, ReachedExpect, ReplaySpec, ResponderSpec, ScenarioFile, SendExpect, SendSpec,
+    StateSpec, StepSpec, SubscribeSpec,
 };
 
 /// Names of generated nodes, in order.
@@ -123,6 +124,7 @@ impl Generator {
         self.probe();
         let mut steps = std::mem::take(&mut self.steps);
         steps.sort_by_key(|(at, _)| *at);
+        let never = self.never_verified();
         let nodes: IndexMap<String, Located<NodeSpec>> = self
             .nodes
             .drain(..)
@@ -138,9 +140,38 @@ impl Generator {
             network: NetworkSpec::default(),
             nodes: Located::new(nodes),
             steps: steps.into_iter().map(|(_, s)| Located::new(s)).collect(),
-            never: Vec::new(),
+            never,
             end: None,
         }
+    }
+
+    /// A safety oracle: no honest node ever verifies an adversary whose
+    /// credentials are invalid whatever the clock (a forged signature, a
+    /// replayed handshake, an incompatible version).
+    fn never_verified(&self) -> Vec<Located<NeverSpec>> {
+        let invalid = |kind: NodeKind| {
+            matches!(
+                kind,
+                NodeKind::ForgedSignature | NodeKind::Replay | NodeKind::WrongVersion
+            )
+        };
+        let mut never = Vec::new();
+        for h in self.honest() {
+            for (a, node) in self.nodes.iter().enumerate() {
+                if invalid(node.kind) {
+                    never.push(Located::new(NeverSpec {
+                        handshake: Some(HandshakeNever {
+                            node: self.node_ref(h),
+                            peer: self.node_ref(a),
+                            state: StateSpec::Verified,
+                        }),
+                        request: None,
+                        broadcast: None,
+                    }));
+                }
+            }
+        }
+        never
     }
 
     fn make_nodes(&mut self) {
@@ -345,6 +376,16 @@ impl Generator {
     fn dial(&mut self, at: u64) {
         let (a, b) = self.pair();
         let (from, to) = (self.node_ref(a), self.node_ref(b));
+        // Sometimes both dial at once: crossed handshakes.
+        if self.chance(0.2) {
+            let (back_from, back_to) = (to.clone(), from.clone());
+            self.push(at, |s| {
+                s.dial = Some(LinkSpec {
+                    from: back_from,
+                    to: back_to,
+                })
+            });
+        }
         self.push(at, |s| s.dial = Some(LinkSpec { from, to }));
     }
 
@@ -418,6 +459,13 @@ impl Generator {
             (!permanent).then(|| Located::new(format!("{}ms", self.between(1_000, 30_000))));
         self.bans.insert((a, b), permanent);
         let (node, peer) = (self.node_ref(a), self.node_ref(b));
+        // Sometimes the ban lands while the banning node's own dial of the
+        // peer is still being set up.
+        if self.chance(0.25) {
+            let dial_at = at.saturating_sub(self.between(0, 40));
+            let (from, to) = (node.clone(), peer.clone());
+            self.push(dial_at, |s| s.dial = Some(LinkSpec { from, to }));
+        }
         self.push(at, |s| {
             s.ban = Some(BanSpec {
                 node,

@@ -15,7 +15,7 @@ use std::{
     collections::BTreeMap,
     path::{Path, PathBuf},
     sync::{
-        atomic::{AtomicU64, Ordering},
+        atomic::{AtomicBool, AtomicU64, Ordering},
         Mutex,
     },
     time::{Duration, Instant},
@@ -50,6 +50,9 @@ pub struct Options {
     pub out: PathBuf,
     /// Simulation runs each group's shrink may spend (0: no shrinking).
     pub shrink_runs: usize,
+    /// Start no new run once one has failed (with one job, the runs made are
+    /// exactly the seeds up to the first failing one).
+    pub first_failure: bool,
 }
 
 /// One explored run.
@@ -164,6 +167,7 @@ pub fn run_seed(seed: u64, profile: Profile) -> Run {
 pub fn explore(options: &Options, done: &(dyn Fn(&Run) + Sync)) -> std::io::Result<Summary> {
     let started = Instant::now();
     let next = AtomicU64::new(0);
+    let failed = AtomicBool::new(false);
     let results: Mutex<Vec<Run>> = Mutex::new(Vec::new());
     std::thread::scope(|scope| {
         for _ in 0..options.jobs.max(1) {
@@ -172,10 +176,15 @@ pub fn explore(options: &Options, done: &(dyn Fn(&Run) + Sync)) -> std::io::Resu
                     break;
                 }
                 let index = next.fetch_add(1, Ordering::Relaxed);
-                if options.runs.is_some_and(|runs| index >= runs) {
+                if options.runs.is_some_and(|runs| index >= runs)
+                    || (options.first_failure && failed.load(Ordering::Relaxed))
+                {
                     break;
                 }
                 let mut run = run_seed(seed_at(options, index), options.profile);
+                if !run.passed() {
+                    failed.store(true, Ordering::Relaxed);
+                }
                 done(&run);
                 if run.passed() {
                     // Only failures are written and replayed: a long
@@ -276,6 +285,7 @@ mod tests {
             shard,
             out: PathBuf::new(),
             shrink_runs: 0,
+            first_failure: false,
         };
         let seeds = |shard| {
             (0..3)

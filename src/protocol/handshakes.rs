@@ -321,6 +321,11 @@ impl Handshakes {
         self.disconnect_at.insert(peer, now + REJECT_GRACE);
     }
 
+    /// Whether the connections to `peer` close when a rejection's grace ends.
+    pub(crate) fn closing_after_grace(&self, peer: &PeerId) -> bool {
+        self.disconnect_at.contains_key(peer)
+    }
+
     /// Removes and returns the peers whose delayed disconnect is due at `now`.
     pub(crate) fn due_disconnects(&mut self, now: Instant) -> Vec<PeerId> {
         take_due(&mut self.disconnect_at, now)

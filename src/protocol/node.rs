@@ -552,7 +552,12 @@ impl Node {
         match self.handshakes.state_of(&peer) {
             None => return,
             Some(HandshakeState::Failed) => {
-                self.disconnect(peer);
+                // A rejection still on its way keeps the connections open
+                // for its grace period (they close together then); otherwise
+                // a failed peer's new connection closes at once.
+                if !self.handshakes.closing_after_grace(&peer) {
+                    self.disconnect(peer);
+                }
                 return;
             }
             Some(_) => {}

@@ -30,10 +30,11 @@ pub enum PlantedBug {
     /// not on our allow-list, gets through any verified forwarder (the
     /// review's H3, as the protocol had it before the author check).
     GossipAuthorUnchecked,
-    /// A new connection on a session this side still counts verified brings
-    /// no new handshake: the dialer does not ask again and the listener
-    /// never asks itself, so a peer that dropped the session answers 403
-    /// (the review's H1, as the protocol had it before the fix).
+    /// The review's H1 fix undone: a new connection on a session this side
+    /// still counts verified brings no new handshake (the dialer does not ask
+    /// again, the listener never asks itself, the older connection is not
+    /// replaced), so a peer that dropped the session answers 403 until
+    /// keep-alive closes the dead connection.
     StaleSessionNoRehandshake,
 }
 

@@ -7,7 +7,7 @@
 //!    through any forwarder.
 //! 2. Every handshake ends `Verified` or `Failed` within its node's timeout
 //!    (unless the run ends or the node crashes first).
-//! 3. A session is never verified twice.
+//! 3. A session is never verified twice, nor while its node bans the peer.
 //! 4. Connection counts never exceed a node's limits.
 //! 5. Every accepted direct send ends in at most one outcome, and in exactly
 //!    one if its node was still running when the run ended.
@@ -117,6 +117,9 @@ pub fn check(trace: &[TraceEntry], context: &Context<'_>) -> Vec<Violation> {
                         session.verified += 1;
                         if session.verified > 1 {
                             violate(entry, Rule::VerifiedTwice);
+                        }
+                        if view.banned.contains(peer) {
+                            violate(entry, Rule::VerifiedWhileBanned);
                         }
                     }
                     session.finished = true;

@@ -24,6 +24,8 @@ pub enum Rule {
     HandshakeNeverFinished,
     /// A session was verified twice.
     VerifiedTwice,
+    /// A node verified a peer it had banned.
+    VerifiedWhileBanned,
     /// A node held more connections than its limits allow.
     ConnectionLimit,
     /// A send ended in more than one outcome.
@@ -47,6 +49,7 @@ impl Rule {
             Rule::HandshakeLate => "handshake finished after its timeout",
             Rule::HandshakeNeverFinished => "handshake never finished",
             Rule::VerifiedTwice => "session verified twice",
+            Rule::VerifiedWhileBanned => "a banned peer was verified",
             Rule::ConnectionLimit => "connection limit exceeded",
             Rule::SendOutcomeTwice => "send ended in more than one outcome",
             Rule::SendNeverEnded => "never ended in an outcome",
