@@ -700,6 +700,8 @@ fn empty_step(at: u64) -> StepSpec {
         crash: None,
         restart: None,
         clock: None,
+        stall: None,
+        resume: None,
         latency: None,
         loss: None,
         expect: None,

@@ -78,6 +78,11 @@ pub trait Faults {
     /// Shifts `node`'s wall clock by `offset_ms` (its handshake timestamps and
     /// freshness checks use the shifted clock).
     fn set_clock_offset(&mut self, node: &str, offset_ms: i64) -> Result<(), NetworkError>;
+    /// Stops taking `node`'s events, as a slow application would: they queue
+    /// in the node until it applies backpressure, until [`Self::resume`].
+    fn stall(&mut self, node: &str) -> Result<(), NetworkError>;
+    /// Takes `node`'s events again, the queued ones first.
+    fn resume(&mut self, node: &str) -> Result<(), NetworkError>;
 }
 
 /// A network of named nodes that the runner and the workload drive.

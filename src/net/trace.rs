@@ -49,11 +49,15 @@ pub enum Fault {
     GlobalLoss { rate: f64 },
     /// The node's wall clock is shifted by `offset_ms`.
     Clock { offset_ms: i64 },
+    /// The node's application stops taking events (they queue in the node).
+    Stall,
+    /// The node's application takes its events again.
+    Resume,
 }
 
 impl Fault {
     /// The nodes the fault touches (none for a network-wide one; the node it
-    /// is recorded under for a clock).
+    /// is recorded under for a clock or a stalled application).
     pub fn nodes(&self) -> Vec<&str> {
         match self {
             Fault::Partition { a, b }
@@ -62,7 +66,9 @@ impl Fault {
             | Fault::Release { a, b }
             | Fault::Latency { a, b, .. }
             | Fault::Loss { a, b, .. } => vec![a, b],
-            Fault::GlobalLoss { .. } | Fault::Clock { .. } => Vec::new(),
+            Fault::GlobalLoss { .. } | Fault::Clock { .. } | Fault::Stall | Fault::Resume => {
+                Vec::new()
+            }
         }
     }
 }
@@ -78,6 +84,8 @@ impl std::fmt::Display for Fault {
             Fault::Loss { a, b, rate } => write!(f, "loss {a} | {b}: {rate}"),
             Fault::GlobalLoss { rate } => write!(f, "loss on every link: {rate}"),
             Fault::Clock { offset_ms } => write!(f, "clock offset {offset_ms} ms"),
+            Fault::Stall => write!(f, "application stalls"),
+            Fault::Resume => write!(f, "application resumes"),
         }
     }
 }

@@ -103,8 +103,9 @@ impl Default for KeepAlive {
 /// - `responder`: [`Responder::Manual`]
 /// - `idle_connection_timeout`: 1 hour
 /// - `keep_alive`: a ping every 2 s, 3 s to answer; see [`KeepAlive`]
-/// - `event_buffer`: 4096 events queued for the application before the node
-///   stops reading the network (backpressure)
+/// - `event_buffer`: 4096 events waiting in the node, beyond the 4096 in the
+///   channel to the application, before the node stops reading the network
+///   (backpressure; its deadlines wait meanwhile)
 #[derive(Clone, Debug)]
 pub struct NodeConfig {
     /// Version presented in handshakes; peers must be compatible (see `version`).
@@ -139,7 +140,9 @@ pub struct NodeConfig {
     pub idle_connection_timeout: Duration,
     /// How dead connections are found.
     pub keep_alive: KeepAlive,
-    /// Events buffered before the node applies backpressure to the network.
+    /// Events the node queues once the channel to the application (of the
+    /// same capacity) is full, before it stops reading the network: at most
+    /// twice this many events wait for the application.
     pub event_buffer: usize,
     /// Deliberate protocol violations, for adversarial peers in tests.
     pub misbehaviour: Misbehaviour,

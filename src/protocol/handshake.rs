@@ -328,6 +328,12 @@ impl Session {
         self.deadline
     }
 
+    /// Moves the deadline on by `by`: time in which the node could not hear
+    /// the remote (backpressure) does not count against it.
+    pub fn postpone(&mut self, by: Duration) {
+        self.deadline += by;
+    }
+
     /// Whether the session has reached `Verified` or `Failed`.
     pub fn is_finished(&self) -> bool {
         matches!(

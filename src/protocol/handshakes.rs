@@ -238,6 +238,27 @@ impl Handshakes {
             .min()
     }
 
+    /// The node did not read the network for `by`: every handshake deadline
+    /// and delayed step moves on by as much, so an answer that arrived
+    /// meanwhile is read before any of them fires. All of them were set
+    /// before the pause (they follow network events).
+    pub(crate) fn postpone(&mut self, by: Duration) {
+        for session in self.sessions.values_mut() {
+            session.postpone(by);
+        }
+        let timers = self
+            .disconnect_at
+            .values_mut()
+            .chain(self.ask_at.values_mut());
+        let retries = self
+            .retries
+            .values_mut()
+            .filter_map(|(_, due)| due.as_mut());
+        for at in timers.chain(retries) {
+            *at += by;
+        }
+    }
+
     /// We are the listener of a new session with `peer`: unless its request
     /// arrives first, we send ours after a grace period.
     pub(crate) fn ask_after_grace(&mut self, peer: PeerId, now: Instant) {
@@ -496,6 +517,22 @@ mod tests {
             Retry::Now,
             "a new session starts over"
         );
+    }
+
+    #[test]
+    fn a_pause_in_reading_moves_every_handshake_timer_on() {
+        let mut h = handshakes();
+        let peer = PeerId::random();
+        let t0 = Instant::now();
+        let timeout = NodeConfig::default().handshake_timeout;
+        let pause = Duration::from_secs(10);
+        h.begin(peer, t0, true);
+        h.ask_after_grace(peer, t0);
+        h.postpone(pause);
+        assert!(h.due_asks(t0 + LISTENER_GRACE).is_empty());
+        assert_eq!(h.due_asks(t0 + LISTENER_GRACE + pause), vec![peer]);
+        assert!(h.overdue(t0 + timeout).is_empty());
+        assert_eq!(h.overdue(t0 + timeout + pause), vec![peer]);
     }
 
     #[test]

@@ -10,13 +10,14 @@
 //! deadlines, send deadlines, redials, ban expiry), and only then the network.
 //! Local work goes before new remote work, and when the application stops
 //! reading events the node stops reading the network instead of buffering
-//! without bound.
+//! without bound, and its deadlines wait (`node/backpressure.rs`).
 //!
 //! This file is the loop, the commands, the timers and the connection events.
 //! Each protocol's events are handled in a file of its own under `node/`; the
 //! state they keep lives in owned types (`Handshakes`, `Inbound`, [`Sends`]),
 //! which make no swarm calls.
 
+mod backpressure;
 mod direct;
 mod gossip;
 mod handshake;
@@ -95,8 +96,9 @@ pub struct Node {
     sends: Sends,
     connections: ConnectionNumbers,
     liveness: Liveness,
-    /// Whether the node read the network on its last turn (no backpressure).
-    reading: bool,
+    /// Since when the node has not read the network (backpressure), if it
+    /// has not.
+    deaf_since: Option<Instant>,
     listen_addresses: Vec<Multiaddr>,
     subscriptions: HashSet<String>,
     peer_topics: BTreeSet<(PeerId, String)>,
@@ -145,7 +147,7 @@ impl Node {
             sends: Sends::default(),
             connections: ConnectionNumbers::default(),
             liveness: Liveness::new(config.keep_alive.interval + config.keep_alive.timeout),
-            reading: true,
+            deaf_since: None,
             listen_addresses: Vec::new(),
             subscriptions: HashSet::new(),
             peer_topics: BTreeSet::new(),
@@ -177,10 +179,7 @@ impl Node {
         let events_tx = self.outbox.sender();
         loop {
             let may_read_network = self.outbox.len() < self.config.event_buffer;
-            if may_read_network && !self.reading {
-                self.liveness.resumed(Instant::now());
-            }
-            self.reading = may_read_network;
+            self.set_reading(may_read_network, Instant::now());
             let wake = self.next_wakeup();
             if let Some(at) = wake {
                 if timer.deadline() != at {
@@ -237,14 +236,19 @@ impl Node {
         });
     }
 
+    /// The next timer. A node that does not read the network waits only for
+    /// ban expiries: it cannot hear pings or answers, so no deadline runs.
     fn next_wakeup(&self) -> Option<Instant> {
+        let bans = self.swarm.behaviour().gate.next_ban_expiry();
+        if !self.reading() {
+            return bans;
+        }
         self.handshakes
             .next_wakeup()
             .into_iter()
             .chain(self.sends.next_wakeup())
-            .chain(self.swarm.behaviour().gate.next_ban_expiry())
-            // A node that does not read the network cannot hear pings.
-            .chain(self.liveness.next_wakeup().filter(|_| self.reading))
+            .chain(bans)
+            .chain(self.liveness.next_wakeup())
             .min()
     }
 
@@ -405,6 +409,20 @@ impl Node {
 
     fn on_timer(&mut self) {
         let now = Instant::now();
+        if self.reading() {
+            self.on_protocol_timers(now);
+        }
+        for peer in self.swarm.behaviour_mut().gate.take_expired_bans(now) {
+            self.emit(Event::Unbanned {
+                peer,
+                expired: true,
+            });
+        }
+    }
+
+    /// Handshake and send deadlines, delayed handshake steps, redials and
+    /// keep-alive, due at `now`.
+    fn on_protocol_timers(&mut self, now: Instant) {
         for peer in self.handshakes.overdue(now) {
             debug!(%peer, "handshake timed out");
             self.transition(peer, |s| s.check_timeout(now));
@@ -433,15 +451,7 @@ impl Node {
                 self.redial(peer);
             }
         }
-        if self.reading {
-            self.close_silent_connections(now);
-        }
-        for peer in self.swarm.behaviour_mut().gate.take_expired_bans(now) {
-            self.emit(Event::Unbanned {
-                peer,
-                expired: true,
-            });
-        }
+        self.close_silent_connections(now);
     }
 
     // ---- swarm events ---------------------------------------------------

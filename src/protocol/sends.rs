@@ -30,6 +30,8 @@ pub struct PendingSend {
     pub peer: PeerId,
     /// The request, shared with in-flight attempts.
     pub request: Arc<InstanceMessageRequest>,
+    /// When the application handed it over.
+    pub accepted: Instant,
     /// When retrying stops.
     pub deadline: Instant,
     /// Attempts handed to the transport so far.
@@ -61,12 +63,13 @@ pub struct Sends {
 }
 
 impl Sends {
-    /// Registers a new send whose first attempt is `request_id`; returns its id.
+    /// Registers a new send, accepted at `accepted`, whose first attempt is
+    /// `request_id`; returns its id.
     pub fn start(
         &mut self,
         peer: PeerId,
         request: Arc<InstanceMessageRequest>,
-        deadline: Instant,
+        (accepted, deadline): (Instant, Instant),
         request_id: OutboundRequestId,
     ) -> SendId {
         let id = SendId(self.next_id);
@@ -76,6 +79,7 @@ impl Sends {
             PendingSend {
                 peer,
                 request,
+                accepted,
                 deadline,
                 attempts: 1,
                 in_flight: Some(request_id),
@@ -247,6 +251,16 @@ impl Sends {
                 .values()
                 .any(|s| s.peer == *peer && s.in_flight.is_none())
         });
+    }
+
+    /// The node did not read the network from `since` until `now`: answers
+    /// that came meanwhile are read only now, so each deadline moves on by
+    /// the part of that time the send was waiting (a send accepted during
+    /// the pause waits from `now`). Redials are not deadlines and stay put.
+    pub fn postpone(&mut self, since: Instant, now: Instant) {
+        for send in self.pending.values_mut() {
+            send.deadline += now.saturating_duration_since(send.accepted.max(since));
+        }
     }
 
     /// The earliest moment something here needs attention.

@@ -258,6 +258,10 @@ pub struct NodeSpec {
     /// 10s); more are answered 429.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rate_limit: Option<RateLimitSpec>,
+    /// Events queued for a stalled application before the node stops
+    /// reading the network (default 4096).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub event_buffer: Option<u32>,
     /// Requests from one peer held unanswered by the application before more
     /// are answered 429 (default 64).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -814,6 +818,12 @@ pub struct StepSpec {
     /// Shift a node's wall clock.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub clock: Option<ClockSpec>,
+    /// A node's application stops taking events (a slow application).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stall: Option<NodeRef>,
+    /// A stalled application takes its events again.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resume: Option<NodeRef>,
     /// Set a link's latency.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub latency: Option<LatencySpec>,

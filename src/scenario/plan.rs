@@ -123,6 +123,10 @@ pub enum Action {
     Restart { node: String },
     /// Shift `node`'s wall clock by `offset_ms`.
     Clock { node: String, offset_ms: i64 },
+    /// `node`'s application stops taking events.
+    Stall { node: String },
+    /// `node`'s application takes its events again.
+    Resume { node: String },
     /// Latency range of the link between `a` and `b`.
     Latency {
         a: String,
@@ -154,6 +158,8 @@ impl Action {
             Action::Crash { .. } => "crash",
             Action::Restart { .. } => "restart",
             Action::Clock { .. } => "clock",
+            Action::Stall { .. } => "stall",
+            Action::Resume { .. } => "resume",
             Action::Latency { .. } => "latency",
             Action::Loss { .. } => "loss",
             Action::Expect(_) => "expect",
@@ -161,7 +167,8 @@ impl Action {
     }
 
     /// Whether only the simulator can carry it out (real sockets cannot
-    /// partition, hold, shape latency or loss, crash a node or shift a clock).
+    /// partition, hold, shape latency or loss, crash a node, shift a clock or
+    /// stall an application).
     pub fn needs_simulator(&self) -> bool {
         match self {
             Action::Partition { .. }
@@ -171,6 +178,8 @@ impl Action {
             | Action::Crash { .. }
             | Action::Restart { .. }
             | Action::Clock { .. }
+            | Action::Stall { .. }
+            | Action::Resume { .. }
             | Action::Latency { .. }
             | Action::Loss { .. } => true,
             Action::Dial { .. }

@@ -106,6 +106,8 @@ struct SimNode {
     new_handle: Arc<Mutex<Option<NodeHandle>>>,
     wall_offset_ms: Arc<AtomicI64>,
     crashed: bool,
+    /// Its application takes no events ([`Faults::stall`]).
+    stalled: bool,
 }
 
 /// A simulated network of nodes. Created by [`simulate`].
@@ -207,6 +209,9 @@ impl World {
             if let Some(handle) = restarted {
                 node.handle = Some(handle);
             }
+            if node.stalled {
+                continue;
+            }
             let Some(handle) = node.handle.as_mut() else {
                 continue;
             };
@@ -235,6 +240,17 @@ impl World {
             self.step()?;
         }
         Ok(true)
+    }
+
+    /// Marks whether `node`'s application takes events and records `fault`.
+    fn set_stalled(&mut self, node: &str, stalled: bool, fault: Fault) -> Result<(), NetworkError> {
+        self.collect();
+        self.nodes
+            .get_mut(node)
+            .ok_or_else(|| NetworkError::UnknownNode(node.to_owned()))?
+            .stalled = stalled;
+        self.record(node, Record::Fault(fault));
+        Ok(())
     }
 
     fn record(&mut self, node: &str, record: Record) {
@@ -321,6 +337,7 @@ impl Network for World {
                 new_handle: slot,
                 wall_offset_ms,
                 crashed: false,
+                stalled: false,
             },
         );
         Ok(peer_id)
@@ -533,5 +550,13 @@ impl Faults for World {
             .store(offset_ms, Ordering::Relaxed);
         self.record(node, Record::Fault(Fault::Clock { offset_ms }));
         Ok(())
+    }
+
+    fn stall(&mut self, node: &str) -> Result<(), NetworkError> {
+        self.set_stalled(node, true, Fault::Stall)
+    }
+
+    fn resume(&mut self, node: &str) -> Result<(), NetworkError> {
+        self.set_stalled(node, false, Fault::Resume)
     }
 }

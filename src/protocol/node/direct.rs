@@ -56,8 +56,9 @@ impl Node {
             .behaviour_mut()
             .instance
             .send_request(&peer, request.clone());
-        let deadline = Instant::now() + self.config.send_deadline;
-        Ok(self.sends.start(peer, request, deadline, request_id))
+        let now = Instant::now();
+        let deadline = now + self.config.send_deadline;
+        Ok(self.sends.start(peer, request, (now, deadline), request_id))
     }
 
     pub(super) fn on_instance_event(

@@ -34,6 +34,8 @@ impl Validator<'_> {
             crash,
             restart,
             clock,
+            stall,
+            resume,
             latency,
             loss,
             expect,
@@ -88,6 +90,16 @@ impl Validator<'_> {
                 })
             }),
             clock.as_ref().map(|c| self.clock(c)),
+            stall.as_ref().map(|n| {
+                Ok(Action::Stall {
+                    node: self.node(n)?,
+                })
+            }),
+            resume.as_ref().map(|n| {
+                Ok(Action::Resume {
+                    node: self.node(n)?,
+                })
+            }),
             latency.as_ref().map(|l| self.latency(l, &here)),
             loss.as_ref().map(|l| self.loss(l, &here)),
             expect

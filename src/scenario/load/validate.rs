@@ -285,6 +285,7 @@ impl<'a> Validator<'a> {
             ban_for,
             max_message_size,
             rate_limit,
+            event_buffer,
             max_in_flight,
         } = spec;
         let defaults = NodeConfig::default();
@@ -315,6 +316,15 @@ impl<'a> Validator<'a> {
         }
         if let Some(max) = max_in_flight {
             config.requests.max_in_flight = *max;
+        }
+        if let Some(events) = event_buffer {
+            if *events == 0 {
+                return Err(self.error_at(
+                    at,
+                    format!("the `event_buffer` of node `{name}` must be at least 1"),
+                ));
+            }
+            config.event_buffer = *events as usize;
         }
         if let Some(t) = send_deadline {
             config.send_deadline = self.duration(t)?;

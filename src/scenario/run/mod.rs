@@ -251,6 +251,8 @@ impl<'a, W: Network> Runner<'a, W> {
             Action::Clock { node, offset_ms } => {
                 faults(w, line, action)?.set_clock_offset(node, *offset_ms)?
             }
+            Action::Stall { node } => faults(w, line, action)?.stall(node)?,
+            Action::Resume { node } => faults(w, line, action)?.resume(node)?,
             Action::Latency { a, b, min, max } => {
                 faults(w, line, action)?.set_latency(a, b, *min, *max)?
             }
