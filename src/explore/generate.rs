@@ -16,10 +16,10 @@ use rand_core::{RngCore, SeedableRng};
 
 use super::profile::{Profile, Weights};
 use crate::scenario::model::{
-    BanSpec, BroadcastSpec, ClockSpec, ExpectSpec, HandshakeNever, LatencySpec, LimitsSpec,
-    LinkSpec, Located, LossSpec, NetworkSpec, NeverSpec, NodeKind, NodeRef, NodeSpec, PeerSpec,
-    RateLimitSpec, ReachedExpect, ReplaySpec, ResponderSpec, ScenarioFile, SendExpect, SendSpec,
-    StateSpec, StepSpec, SubscribeSpec,
+    BanSpec, BroadcastSpec, ClockSpec, ExpectSpec, FailureReason, HandshakeNever, LatencySpec,
+    LimitsSpec, LinkSpec, Located, LossSpec, NetworkSpec, NeverSpec, NodeKind, NodeRef, NodeSpec,
+    PeerSpec, RateLimitSpec, ReachedExpect, ReplaySpec, ResponderSpec, ScenarioFile, SendExpect,
+    SendSpec, StateSpec, StepSpec, SubscribeSpec,
 };
 
 /// Names of generated nodes, in order.
@@ -32,6 +32,9 @@ pub const CHAOS_MS: u64 = 20_000;
 const QUIET_MS: u64 = 65_000;
 /// Start of the probe phase (ms).
 pub const PROBE_MS: u64 = CHAOS_MS + QUIET_MS;
+/// In the half-open pattern, how long after the disconnect (made during a
+/// partition of 1 s) the side that never heard of it dials again (ms).
+const HALF_OPEN_REDIAL_MS: u64 = 1_500;
 /// The topic every honest node subscribes to after the heal, for probes.
 pub const PROBE_TOPIC: &str = "probe";
 /// The topic of chaos-phase gossip.
@@ -80,6 +83,8 @@ struct Generator {
     shifted: BTreeSet<usize>,
     /// Bans the chaos phase made: (node, peer) → whether it is permanent.
     bans: BTreeMap<(usize, usize), bool>,
+    /// Nodes a pattern of steps still needs running, until when (ms).
+    pinned: BTreeMap<usize, u64>,
 }
 
 impl Generator {
@@ -98,6 +103,7 @@ impl Generator {
             crashed: BTreeSet::new(),
             shifted: BTreeSet::new(),
             bans: BTreeMap::new(),
+            pinned: BTreeMap::new(),
         }
     }
 
@@ -122,9 +128,10 @@ impl Generator {
         self.chaos();
         self.heal();
         self.probe();
+        let mut never = self.never_verified();
+        never.extend(self.never_failed_between_honest());
         let mut steps = std::mem::take(&mut self.steps);
         steps.sort_by_key(|(at, _)| *at);
-        let never = self.never_verified();
         let nodes: IndexMap<String, Located<NodeSpec>> = self
             .nodes
             .drain(..)
@@ -164,6 +171,63 @@ impl Generator {
                             node: self.node_ref(h),
                             peer: self.node_ref(a),
                             state: StateSpec::Verified,
+                            reason: None,
+                        }),
+                        request: None,
+                        broadcast: None,
+                    }));
+                }
+            }
+        }
+        never
+    }
+
+    /// Oracles checked through the chaos, not only once it healed: two
+    /// honest nodes that may talk never refuse each other's handshake, and,
+    /// both with the default 30 s handshake timeout, never time out on each
+    /// other (keep-alive closes a dead or held connection within 5 s, so a
+    /// handshake between them ends verified or closed). Left out are pairs
+    /// where either node's clock moved (its timestamps may rightly be stale
+    /// to the other) or either banned the other (a ban ends the session
+    /// with a 423).
+    fn never_failed_between_honest(&self) -> Vec<Located<NeverSpec>> {
+        let name = |n: &NodeRef| n.value.clone();
+        let mut shifted = BTreeSet::new();
+        let mut banned = BTreeSet::new();
+        for (_, step) in &self.steps {
+            if let Some(clock) = &step.clock {
+                shifted.insert(name(&clock.node));
+            }
+            if let Some(ban) = &step.ban {
+                banned.insert((name(&ban.node), name(&ban.peer)));
+                banned.insert((name(&ban.peer), name(&ban.node)));
+            }
+        }
+        let mut never = Vec::new();
+        for a in self.honest() {
+            for b in self.honest() {
+                let (x, y) = (&self.nodes[a], &self.nodes[b]);
+                let left_out = a == b
+                    || !self.may_talk(a, b)
+                    || shifted.contains(&x.name)
+                    || shifted.contains(&y.name)
+                    || banned.contains(&(x.name.clone(), y.name.clone()));
+                if left_out {
+                    continue;
+                }
+                let default_timeouts =
+                    x.spec.handshake_timeout.is_none() && y.spec.handshake_timeout.is_none();
+                let reasons = [
+                    Some(FailureReason::Rejected),
+                    default_timeouts.then_some(FailureReason::Timeout),
+                ];
+                for reason in reasons.into_iter().flatten() {
+                    never.push(Located::new(NeverSpec {
+                        handshake: Some(HandshakeNever {
+                            node: self.node_ref(a),
+                            peer: self.node_ref(b),
+                            state: StateSpec::Failed,
+                            reason: Some(reason),
                         }),
                         request: None,
                         broadcast: None,
@@ -507,6 +571,9 @@ impl Generator {
     fn crash(&mut self, at: u64) {
         let n = self.below(self.nodes.len() as u64) as usize;
         let node = self.node_ref(n);
+        if self.pinned.get(&n).is_some_and(|until| *until >= at) {
+            return;
+        }
         if self.crashed.remove(&n) {
             self.push(at, |s| s.restart = Some(node));
         } else if self.crashed.len() + 2 < self.nodes.len() {
@@ -530,7 +597,25 @@ impl Generator {
 
     fn disconnect(&mut self, at: u64) {
         let (a, b) = self.pair();
+        let key = (a.min(b), a.max(b));
         let (node, peer) = (self.node_ref(a), self.node_ref(b));
+        // Sometimes the disconnect happens while the link is cut, so `b`
+        // never hears of it and holds a half-open connection, and `b` dials
+        // again soon after the repair, before keep-alive has found the dead
+        // connection (review H1's shape).
+        let dial_at = at + HALF_OPEN_REDIAL_MS;
+        if dial_at < CHAOS_MS && !self.partitioned.contains(&key) && self.chance(0.5) {
+            let between = self.link(key);
+            let repair = between.clone();
+            self.push(at, |s| s.partition = Some(between));
+            let (from, to) = (peer.clone(), node.clone());
+            self.push(at + 300, |s| s.disconnect = Some(PeerSpec { node, peer }));
+            self.push(at + 1_000, |s| s.repair = Some(repair));
+            self.push(dial_at, |s| s.dial = Some(LinkSpec { from, to }));
+            self.pinned.insert(a, dial_at);
+            self.pinned.insert(b, dial_at);
+            return;
+        }
         self.push(at, |s| s.disconnect = Some(PeerSpec { node, peer }));
     }
 

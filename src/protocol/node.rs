@@ -687,7 +687,13 @@ impl ConnectionNumbers {
         self.by_id.get(&id).map_or(u64::MAX, |(number, ..)| *number)
     }
 
-    /// The open connections with `peer` opened before connection `number`.
+    /// Every open connection with `peer`, in the order they opened.
+    fn of(&self, peer: &PeerId) -> Vec<ConnectionId> {
+        self.older_than(peer, u64::MAX)
+    }
+
+    /// The open connections with `peer` opened before connection `number`,
+    /// in the order they opened.
     fn older_than(&self, peer: &PeerId, number: u64) -> Vec<ConnectionId> {
         let mut older: Vec<(u64, ConnectionId)> = self
             .by_id

@@ -863,6 +863,10 @@ pub struct HandshakeNever {
     pub peer: NodeRef,
     /// The forbidden state.
     pub state: StateSpec,
+    /// For `failed`: only a failure for this reason is forbidden.
+    #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<FailureReason>,
 }
 
 /// `{ node, from }`.

@@ -401,11 +401,12 @@ impl fmt::Display for Check {
 /// A forbidden event.
 #[derive(Debug, Clone)]
 pub enum Never {
-    /// `node`'s handshake with `peer` reaching `state`.
+    /// `node`'s handshake with `peer` reaching `state` (for `reason`, if given).
     Handshake {
         node: String,
         peer: String,
         state: StateSpec,
+        reason: Option<FailureReason>,
     },
     /// A request from `from` reaching `node`'s application.
     Request { node: String, from: String },

@@ -39,7 +39,7 @@ impl Node {
     /// keyed by process-wide connection ids, so which one is reported closed
     /// first would differ between runs of one seed.)
     pub(super) fn disconnect(&mut self, peer: PeerId) {
-        for connection in self.connections.older_than(&peer, u64::MAX) {
+        for connection in self.connections.of(&peer) {
             self.swarm.close_connection(connection);
         }
     }

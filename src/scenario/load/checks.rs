@@ -10,7 +10,7 @@ use crate::scenario::{
     model::{
         BufferedExpect, ConnectionsExpect, DeliveryExpect, ExpectSpec, HandshakeExpect,
         HandshakeNever, Located, MalformedExpect, MessageNever, NeverSpec, NodeRef, ReachedExpect,
-        RefusedExpect, RejectedExpect, RequestsExpect, RetriedExpect,
+        RefusedExpect, RejectedExpect, RequestsExpect, RetriedExpect, StateSpec,
     },
     plan::{Check, Never},
 };
@@ -193,11 +193,23 @@ impl Validator<'_> {
         };
         let found: Vec<Never> = [
             handshake.as_ref().map(|h| {
-                let HandshakeNever { node, peer, state } = h;
+                let HandshakeNever {
+                    node,
+                    peer,
+                    state,
+                    reason,
+                } = h;
+                if reason.is_some() && *state != StateSpec::Failed {
+                    return Err(self.error_at(
+                        &node.referenced,
+                        "a `never` handshake with a `reason` needs `state: failed`",
+                    ));
+                }
                 Ok(Never::Handshake {
                     node: self.node(node)?,
                     peer: self.node(peer)?,
                     state: *state,
+                    reason: *reason,
                 })
             }),
             request

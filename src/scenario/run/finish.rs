@@ -130,9 +130,22 @@ impl<W: Network> Runner<'_, W> {
                 e.node == *node
                     && match (&e.record, never) {
                         (
-                            Record::Event(Event::Handshake { peer: p, state, .. }),
-                            Never::Handshake { state: s, .. },
-                        ) => *p == peer && StateSpec::from(*state) == *s,
+                            Record::Event(Event::Handshake {
+                                peer: p,
+                                state,
+                                failure,
+                                ..
+                            }),
+                            Never::Handshake {
+                                state: s,
+                                reason: r,
+                                ..
+                            },
+                        ) => {
+                            *p == peer
+                                && StateSpec::from(*state) == *s
+                                && (r.is_none() || failure.as_ref().map(FailureReason::from) == *r)
+                        }
                         (Record::Event(Event::Request { peer: p, .. }), Never::Request { .. }) => {
                             *p == peer
                         }
