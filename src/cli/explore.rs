@@ -25,8 +25,10 @@ use crate::Global;
 /// quiet for 65 s, and probes check the liveness oracles: every pair of
 /// honest nodes agrees on its session, fresh sends between honest nodes that
 /// may talk end as the responder answers, and fresh broadcasts reach every
-/// connected honest subscriber. The global invariants are checked on every
-/// event. Failing runs are written to --out (replay with `simnet run FILE`),
+/// connected honest subscriber. Through the chaos, honest nodes that may
+/// talk never refuse each other's handshake or time out on each other, and
+/// no honest node verifies an adversary with invalid credentials. The
+/// global invariants are checked on every event. Failing runs are written to --out (replay with `simnet run FILE`),
 /// grouped by how they failed, and the first of each group is shrunk.
 /// Profiles: all (everything), faults (honest nodes, many network faults),
 /// adversaries (one to three adversaries), gossip (subscriptions and
