@@ -21,7 +21,7 @@ use libp2p::PeerId;
 
 use crate::{
     net::{
-        trace::{render, Names},
+        trace::{render, Names, TraceLine},
         Record, TraceEntry,
     },
     protocol::{peers::Direction, Event, HandshakeState, Misbehaviour, NodeConfig, SendId},
@@ -78,6 +78,8 @@ pub fn check(trace: &[TraceEntry], context: &Context<'_>) -> Vec<Violation> {
         violations.push(Violation {
             rule,
             detail: render(entry, names),
+            at: Some(entry.at),
+            nodes: involved(entry, names),
         });
     };
     for entry in trace {
@@ -210,6 +212,8 @@ pub fn check(trace: &[TraceEntry], context: &Context<'_>) -> Vec<Violation> {
                 violations.push(Violation {
                     rule: Rule::HandshakeNeverFinished,
                     detail: format!("{node} with {} since {:?}", names.of(peer), session.started),
+                    at: None,
+                    nodes: vec![node.clone(), names.of(peer)],
                 });
             }
         }
@@ -224,10 +228,19 @@ pub fn check(trace: &[TraceEntry], context: &Context<'_>) -> Vec<Violation> {
             violations.push(Violation {
                 rule: Rule::SendNeverEnded,
                 detail: format!("#{} of {node}", id.0),
+                at: None,
+                nodes: vec![node.clone()],
             });
         }
     }
     violations
+}
+
+/// The node `entry` was recorded under and the peers it is about.
+pub fn involved(entry: &TraceEntry, names: &Names) -> Vec<String> {
+    let mut nodes = vec![entry.node.clone()];
+    nodes.extend(TraceLine::of(entry, names).about);
+    nodes
 }
 
 #[cfg(test)]

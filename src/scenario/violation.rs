@@ -2,7 +2,7 @@
 //! kept as its rule and the words that locate it, so suites group failures by
 //! rule without re-splitting text, and reports show it as one line.
 
-use std::fmt;
+use std::{fmt, time::Duration};
 
 use serde::{Serialize, Serializer};
 
@@ -66,6 +66,12 @@ pub struct Violation {
     pub rule: Rule,
     /// Where: a rendered trace line, or `alice with bob since 1s`, `#7 of alice`.
     pub detail: String,
+    /// The virtual time of the event that broke it; `None` for the
+    /// end-of-run rules. For placing it in a diagram.
+    pub at: Option<Duration>,
+    /// The nodes it concerns (the event's node and peer, or the node and
+    /// peer an end-of-run rule names), for drawing it over them.
+    pub nodes: Vec<String>,
 }
 
 impl Violation {
@@ -125,6 +131,8 @@ mod tests {
         Violation {
             rule: Rule::Never,
             detail: line.into(),
+            at: None,
+            nodes: Vec::new(),
         }
     }
 
@@ -143,6 +151,8 @@ mod tests {
         let banned = Violation {
             rule: Rule::BannedMessage,
             detail: "[ 1.0s] alice: request".into(),
+            at: None,
+            nodes: Vec::new(),
         };
         assert_eq!(
             banned.signature(),
@@ -159,6 +169,8 @@ mod tests {
         let send = Violation {
             rule: Rule::SendNeverEnded,
             detail: "#7 of alice".into(),
+            at: None,
+            nodes: Vec::new(),
         };
         assert_eq!(
             send.to_string(),
