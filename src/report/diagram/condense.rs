@@ -7,43 +7,24 @@ use std::time::Duration;
 
 use super::{Diagram, Line, Mark, Step, FAILING_LINES};
 
-/// The longest run of steps that is recognised as repeating.
-const MAX_PERIOD: usize = 4;
-/// A block collapses once it occurs this many times in a row.
-const MIN_REPEATS: usize = 3;
+/// A run collapses when it is made of at most this many distinct steps.
+const MAX_DISTINCT: usize = 6;
 /// Of a failing run's budget, at most this many lines go after the failure.
 const AFTER_FAILURE: usize = 12;
 
-/// `steps` with every run of at least [`MIN_REPEATS`] identical blocks (of
-/// up to [`MAX_PERIOD`] steps, times aside) collapsed into a [`Line::Repeat`].
+/// `steps` with every run made of a few distinct steps (at most
+/// [`MAX_DISTINCT`], times aside, no failure among them) that is long enough
+/// to save lines collapsed into a [`Line::Repeat`]: each distinct step once,
+/// with its count. A run that repeats one block exactly says so (`× 400`).
 pub fn collapse(steps: Vec<Step>) -> Vec<Line> {
     let mut out = Vec::new();
     let mut i = 0;
     while i < steps.len() {
-        let mut best: Option<(usize, usize)> = None;
-        for period in 1..=MAX_PERIOD.min(steps.len() - i) {
-            let same =
-                |r: usize| (0..period).all(|j| steps[i + j].mark == steps[i + r * period + j].mark);
-            let mut times = 1;
-            while i + (times + 1) * period <= steps.len() && same(times) {
-                times += 1;
-            }
-            let better = best.is_none_or(|(p, t)| period * times > p * t);
-            if times >= MIN_REPEATS && better {
-                best = Some((period, times));
-            }
-        }
-        match best {
-            Some((period, times)) => {
-                let run = &steps[i..i + period * times];
-                out.push(Line::Repeat {
-                    times,
-                    first: run[0].at,
-                    last: run[run.len() - 1].at,
-                    body: run[..period].to_vec(),
-                    entries: run.iter().map(|s| s.entries).sum(),
-                });
-                i += period * times;
+        match run_at(&steps[i..]) {
+            Some(run) => {
+                let len = run.len();
+                out.push(repeat(run));
+                i += len;
             }
             None => {
                 out.push(Line::Step(steps[i].clone()));
@@ -52,6 +33,64 @@ pub fn collapse(steps: Vec<Step>) -> Vec<Line> {
         }
     }
     out
+}
+
+/// How far ahead a step's mark must occur again to join a run.
+const RECUR_WITHIN: usize = 2 * MAX_DISTINCT;
+
+/// The longest prefix of `steps` that collapses, if one does: at most
+/// [`MAX_DISTINCT`] distinct marks, each of which occurs again within
+/// [`RECUR_WITHIN`] steps of its first occurrence (a one-off step ends the
+/// run), ending on a mark seen before in it, and at least twice as long as
+/// its distinct marks plus the loop's two lines.
+fn run_at(steps: &[Step]) -> Option<&[Step]> {
+    let mut distinct: Vec<&Mark> = Vec::new();
+    let mut end = 0;
+    let mut best = 0;
+    for (i, step) in steps.iter().enumerate() {
+        if matches!(step.mark, Mark::Failure { .. }) {
+            break;
+        }
+        let seen = distinct.contains(&&step.mark);
+        if !seen {
+            let recurs = steps[i + 1..]
+                .iter()
+                .take(RECUR_WITHIN)
+                .any(|s| s.mark == step.mark);
+            if distinct.len() == MAX_DISTINCT || !recurs {
+                break;
+            }
+            distinct.push(&step.mark);
+        }
+        end += 1;
+        if seen && end >= 2 * distinct.len() + 2 {
+            best = end;
+        }
+    }
+    (best > 0).then(|| &steps[..best])
+}
+
+fn repeat(run: &[Step]) -> Line {
+    let mut body: Vec<(usize, Step)> = Vec::new();
+    for step in run {
+        match body.iter_mut().find(|(_, s)| s.mark == step.mark) {
+            Some((count, _)) => *count += 1,
+            None => body.push((1, step.clone())),
+        }
+    }
+    let period = body.len();
+    let exact = run.len() % period == 0
+        && run
+            .iter()
+            .enumerate()
+            .all(|(i, step)| step.mark == body[i % period].1.mark);
+    Line::Repeat {
+        times: exact.then(|| run.len() / period),
+        first: run[0].at,
+        last: run[run.len() - 1].at,
+        body,
+        entries: run.iter().map(|s| s.entries).sum(),
+    }
 }
 
 /// The whole run, repeats collapsed, cut after `max_lines` lines of text
@@ -64,7 +103,7 @@ pub fn whole(
 ) -> Diagram {
     // A peer that is no node of the run (an id it only heard of) is drawn too.
     for step in &steps {
-        for node in step.mark.nodes() {
+        for node in step.mark.drawn() {
             if !participants.iter().any(|p| p == node) {
                 participants.push(node.to_owned());
             }
@@ -120,7 +159,7 @@ pub fn around_failure(
                 over.retain(|n| shown.contains(n));
                 Some(step)
             }
-            mark => among(&mark.nodes()).then_some(step),
+            mark => among(&mark.concerns()).then_some(step),
         })
         .collect();
     let lines = collapse(relevant);
@@ -224,8 +263,42 @@ mod tests {
         else {
             panic!("a repeat: {lines:?}");
         };
-        assert_eq!((*times, body.len(), *entries), (400, 2, 800));
+        assert_eq!((*times, body.len(), *entries), (Some(400), 2, 800));
         assert_eq!((first.as_millis(), last.as_millis()), (1, 400));
+    }
+
+    #[test]
+    fn interleaved_bursts_collapse_with_counts() {
+        let mut steps = Vec::new();
+        for i in 0..30 {
+            let text = if i % 3 == 0 { "success" } else { "request" };
+            steps.push(arrow(i, text));
+        }
+        let lines = collapse(steps);
+        let [Line::Repeat { times, body, .. }] = lines.as_slice() else {
+            panic!("one repeat: {lines:?}");
+        };
+        assert_eq!(*times, None, "request, request, success is no block of two");
+        let counts: Vec<usize> = body.iter().map(|(n, _)| *n).collect();
+        assert_eq!(counts, [10, 20]);
+    }
+
+    #[test]
+    fn a_failure_is_never_collapsed() {
+        let failure = Step {
+            at: Duration::from_millis(5),
+            entries: 0,
+            mark: Mark::Failure {
+                over: vec!["a".into()],
+                text: "x".into(),
+                first: true,
+            },
+        };
+        let mut steps: Vec<Step> = (0..5).map(|i| arrow(i, "r")).collect();
+        steps.push(failure.clone());
+        steps.extend((6..10).map(|i| arrow(i, "r")));
+        let lines = collapse(steps);
+        assert!(lines.contains(&Line::Step(failure)), "{lines:?}");
     }
 
     #[test]

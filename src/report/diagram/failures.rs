@@ -74,6 +74,7 @@ mod tests {
             entries: 1,
             mark: Mark::Note {
                 over: vec!["a".into()],
+                about: Vec::new(),
                 text: "x".into(),
             },
         }

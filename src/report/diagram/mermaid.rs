@@ -57,7 +57,10 @@ pub fn render(diagram: &Diagram) -> String {
     }
     for line in &diagram.lines {
         match line {
-            Line::Step(step) => write_step(&mut out, &ids, step, true, "    "),
+            Line::Step(step) => {
+                let stamp = time(step.at);
+                write_step(&mut out, &ids, step, Some(&stamp), "    ")
+            }
             Line::Repeat {
                 times,
                 first,
@@ -65,18 +68,25 @@ pub fn render(diagram: &Diagram) -> String {
                 body,
                 ..
             } => {
-                let _ = writeln!(
-                    out,
-                    "    loop {}",
-                    text(&format!(
-                        "× {} ({}–{})",
-                        group(*times),
-                        time(*first),
-                        time(*last)
-                    ))
-                );
-                for step in body {
-                    write_step(&mut out, &ids, step, false, "        ");
+                let span = if first == last {
+                    time(*first)
+                } else {
+                    format!("{}–{}", time(*first), time(*last))
+                };
+                let label = match times {
+                    Some(n) => format!("× {} ({span})", group(*n)),
+                    None => {
+                        let steps: usize = body.iter().map(|(n, _)| n).sum();
+                        format!("{} steps interleaved ({span})", group(steps))
+                    }
+                };
+                let _ = writeln!(out, "    loop {}", text(&label));
+                for (count, step) in body {
+                    let prefix = match times {
+                        Some(_) => None,
+                        None => Some(format!("× {}", group(*count))),
+                    };
+                    write_step(&mut out, &ids, step, prefix.as_deref(), "        ");
                 }
                 out.push_str("    end\n");
             }
@@ -85,7 +95,7 @@ pub fn render(diagram: &Diagram) -> String {
                     format!("… {} earlier trace entries left out", group(*entries))
                 } else {
                     format!(
-                        "… {} more trace entries left out; full trace in results.json / run --trace",
+                        "… {} more trace entries left out — full trace in results.json, run --trace",
                         group(*entries)
                     )
                 };
@@ -96,13 +106,11 @@ pub fn render(diagram: &Diagram) -> String {
     out
 }
 
-fn write_step(out: &mut String, ids: &Ids, step: &Step, timed: bool, indent: &str) {
-    let stamp = |t: &str| {
-        if timed {
-            text(&format!("{} {t}", time(step.at)))
-        } else {
-            text(t)
-        }
+/// One step, its text after `prefix` (its time, or its count in a loop).
+fn write_step(out: &mut String, ids: &Ids, step: &Step, prefix: Option<&str>, indent: &str) {
+    let stamp = |t: &str| match prefix {
+        Some(prefix) => text(&format!("{prefix} {t}")),
+        None => text(t),
     };
     match &step.mark {
         Mark::Message {
@@ -125,7 +133,7 @@ fn write_step(out: &mut String, ids: &Ids, step: &Step, timed: bool, indent: &st
                 stamp(t)
             );
         }
-        Mark::Note { over, text: t } => {
+        Mark::Note { over, text: t, .. } => {
             let _ = writeln!(out, "{indent}Note over {}: {}", ids.span(over), stamp(t));
         }
         Mark::Failure { over, text: t, .. } => {

@@ -74,7 +74,19 @@ pub fn steps(trace: &[TraceEntry], names: &Names) -> Vec<Step> {
     let mut states: BTreeMap<(String, String), HandshakeState> = BTreeMap::new();
     for entry in trace {
         let marks = match &entry.record {
-            Record::Event(event) => event_marks(entry, event, names, &mut drawn, &mut states),
+            Record::Event(event) => {
+                let mut marks = event_marks(entry, event, names, &mut drawn, &mut states);
+                if let Some(peer) = event.peer().map(|p| names.of(&p)) {
+                    for mark in &mut marks {
+                        if let Mark::Note { over, about, .. } = mark {
+                            if !over.contains(&peer) {
+                                about.push(peer.clone());
+                            }
+                        }
+                    }
+                }
+                marks
+            }
             Record::Fault(fault) => {
                 // No nodes: a clock fault (over its node) or one on every link (over all).
                 let mut over: Vec<String> = fault.nodes().into_iter().map(str::to_owned).collect();
@@ -83,6 +95,7 @@ pub fn steps(trace: &[TraceEntry], names: &Names) -> Vec<Step> {
                 }
                 vec![Mark::Note {
                     over,
+                    about: Vec::new(),
                     text: format!("⚡ {fault}"),
                 }]
             }
@@ -109,6 +122,7 @@ pub fn steps(trace: &[TraceEntry], names: &Names) -> Vec<Step> {
 fn note(node: &str, text: String) -> Mark {
     Mark::Note {
         over: vec![node.to_owned()],
+        about: Vec::new(),
         text,
     }
 }
@@ -149,6 +163,7 @@ fn event_marks(
             peer, remaining, ..
         } => vec![Mark::Note {
             over: vec![node.to_owned(), name(peer)],
+            about: Vec::new(),
             text: format!("{node}: connection closed, {remaining} left"),
         }],
         Event::ConnectionLost { peer, error, .. } => {
@@ -326,7 +341,7 @@ fn handshake_marks(
             Drawn::sent(&mut drawn.handshake_requests, node, peer);
             vec![
                 message(node, peer, Arrow::Request, "HandshakeRequest".into()),
-                note(node, "outbound_pending".into()),
+                note(node, format!("outbound_pending with {peer}")),
             ]
         }
         HandshakeState::InboundPending => {
@@ -374,10 +389,10 @@ fn handshake_marks(
                     Arrow::Rejection,
                     format!("HandshakeResponse::Rejected {code}: {why}"),
                 ),
-                note(node, "failed: rejected".into()),
+                note(node, format!("failed with {peer}: rejected")),
             ],
-            Some(failure) => vec![note(node, format!("failed: {failure}"))],
-            None => vec![note(node, "failed".into())],
+            Some(failure) => vec![note(node, format!("failed with {peer}: {failure}"))],
+            None => vec![note(node, format!("failed with {peer}"))],
         },
     }
 }

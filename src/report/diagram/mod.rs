@@ -52,6 +52,9 @@ pub enum Mark {
         /// The nodes it spans (drawn from the first to the last; none: every
         /// participant).
         over: Vec<String>,
+        /// Other nodes it is about (the peer of a state change), which a
+        /// diagram must show to show the note.
+        about: Vec<String>,
         /// What happened.
         text: String,
     },
@@ -69,13 +72,22 @@ pub enum Mark {
 
 impl Mark {
     /// The nodes the mark is drawn over or between.
-    pub fn nodes(&self) -> Vec<&str> {
+    pub fn drawn(&self) -> Vec<&str> {
         match self {
             Mark::Message { from, to, .. } => vec![from, to],
             Mark::Note { over, .. } | Mark::Failure { over, .. } => {
                 over.iter().map(String::as_str).collect()
             }
         }
+    }
+
+    /// The nodes the mark concerns: those it is drawn over and those it is about.
+    pub fn concerns(&self) -> Vec<&str> {
+        let mut nodes = self.drawn();
+        if let Mark::Note { about, .. } = self {
+            nodes.extend(about.iter().map(String::as_str));
+        }
+        nodes
     }
 }
 
@@ -95,17 +107,20 @@ pub struct Step {
 pub enum Line {
     /// A step drawn as it is.
     Step(Step),
-    /// The same steps, repeated: drawn once inside a `loop` block.
+    /// A run of steps made of a few marks repeated over and over: drawn once
+    /// each, with its count, inside a `loop` block.
     Repeat {
-        /// How many times the body repeats.
-        times: usize,
-        /// Time of the first repetition's first step.
+        /// `Some(n)` when the body repeats exactly `n` times in this order;
+        /// `None` when its steps interleave in no fixed order.
+        times: Option<usize>,
+        /// Time of the run's first step.
         first: Duration,
-        /// Time of the last repetition's last step.
+        /// Time of the run's last step.
         last: Duration,
-        /// One repetition.
-        body: Vec<Step>,
-        /// The trace entries all repetitions stand for.
+        /// Each distinct step, in order of first appearance, with how often
+        /// it occurs in the run.
+        body: Vec<(usize, Step)>,
+        /// The trace entries the run stands for.
         entries: usize,
     },
     /// Trace entries that are not drawn.
