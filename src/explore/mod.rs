@@ -332,7 +332,7 @@ mod tests {
             violations: vec![Violation {
                 rule: Rule::BannedAuthor,
                 detail: "[ 1.000s] carol: broadcast".into(),
-                at: None,
+                entry: None,
                 nodes: Vec::new(),
             }],
             trace: Vec::new(),

@@ -2,7 +2,7 @@
 //! kept as its rule and the words that locate it, so suites group failures by
 //! rule without re-splitting text, and reports show it as one line.
 
-use std::{fmt, time::Duration};
+use std::fmt;
 
 use serde::{Serialize, Serializer};
 
@@ -66,9 +66,9 @@ pub struct Violation {
     pub rule: Rule,
     /// Where: a rendered trace line, or `alice with bob since 1s`, `#7 of alice`.
     pub detail: String,
-    /// The virtual time of the event that broke it; `None` for the
-    /// end-of-run rules. For placing it in a diagram.
-    pub at: Option<Duration>,
+    /// The index in the trace of the event that broke it; `None` for the
+    /// end-of-run rules. For drawing it in a diagram after that event.
+    pub entry: Option<usize>,
     /// The nodes it concerns (the event's node and peer, or the node and
     /// peer an end-of-run rule names), for drawing it over them.
     pub nodes: Vec<String>,
@@ -131,7 +131,7 @@ mod tests {
         Violation {
             rule: Rule::Never,
             detail: line.into(),
-            at: None,
+            entry: None,
             nodes: Vec::new(),
         }
     }
@@ -151,7 +151,7 @@ mod tests {
         let banned = Violation {
             rule: Rule::BannedMessage,
             detail: "[ 1.0s] alice: request".into(),
-            at: None,
+            entry: None,
             nodes: Vec::new(),
         };
         assert_eq!(
@@ -169,7 +169,7 @@ mod tests {
         let send = Violation {
             rule: Rule::SendNeverEnded,
             detail: "#7 of alice".into(),
-            at: None,
+            entry: None,
             nodes: Vec::new(),
         };
         assert_eq!(

@@ -234,6 +234,7 @@ mod tests {
         Step {
             at: Duration::from_millis(ms),
             entries: 1,
+            entry: None,
             mark: Mark::Message {
                 from: "a".into(),
                 to: "b".into(),
@@ -288,6 +289,7 @@ mod tests {
         let failure = Step {
             at: Duration::from_millis(5),
             entries: 0,
+            entry: None,
             mark: Mark::Failure {
                 over: vec!["a".into()],
                 text: "x".into(),

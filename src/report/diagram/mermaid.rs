@@ -91,11 +91,12 @@ pub fn render(diagram: &Diagram) -> String {
                 out.push_str("    end\n");
             }
             Line::LeftOut { entries, earlier } => {
+                let noun = if *entries == 1 { "entry" } else { "entries" };
                 let what = if *earlier {
-                    format!("… {} earlier trace entries left out", group(*entries))
+                    format!("… {} earlier trace {noun} left out", group(*entries))
                 } else {
                     format!(
-                        "… {} more trace entries left out — full trace in results.json, run --trace",
+                        "… {} more trace {noun} left out — full trace in results.json, run --trace",
                         group(*entries)
                     )
                 };
@@ -138,7 +139,12 @@ fn write_step(out: &mut String, ids: &Ids, step: &Step, prefix: Option<&str>, in
         }
         Mark::Failure { over, text: t, .. } => {
             let _ = writeln!(out, "{indent}rect {FAILURE_COLOUR}");
-            let _ = writeln!(out, "{indent}    Note over {}: {}", ids.span(over), text(t));
+            let _ = writeln!(
+                out,
+                "{indent}    Note over {}: {}",
+                ids.span(over),
+                stamp(t)
+            );
             let _ = writeln!(out, "{indent}end");
         }
     }

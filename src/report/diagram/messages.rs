@@ -72,7 +72,7 @@ pub fn steps(trace: &[TraceEntry], names: &Names) -> Vec<Step> {
     let mut out = Vec::new();
     let mut drawn = Drawn::default();
     let mut states: BTreeMap<(String, String), HandshakeState> = BTreeMap::new();
-    for entry in trace {
+    for (index, entry) in trace.iter().enumerate() {
         let marks = match &entry.record {
             Record::Event(event) => {
                 let mut marks = event_marks(entry, event, names, &mut drawn, &mut states);
@@ -112,6 +112,7 @@ pub fn steps(trace: &[TraceEntry], names: &Names) -> Vec<Step> {
                 at: entry.at,
                 // The entry is counted once, by its last step.
                 entries: usize::from(i + 1 == count),
+                entry: Some(index),
                 mark,
             });
         }

@@ -98,6 +98,10 @@ pub struct Step {
     pub at: Duration,
     /// How many trace entries it stands for (0 for a failure note).
     pub entries: usize,
+    /// The index of the trace entry it was drawn from, or for a broken
+    /// invariant the entry that broke it (drawn just after that entry's
+    /// steps); `None` for a failed check, placed by its time.
+    pub entry: Option<usize>,
     /// What it shows.
     pub mark: Mark,
 }

@@ -130,7 +130,7 @@ impl<W: Network> Runner<'_, W> {
             let Ok(peer) = self.world.peer_id(peer_name) else {
                 continue;
             };
-            let hit = self.world.trace().iter().find(|e| {
+            let hit = self.world.trace().iter().enumerate().find(|(_, e)| {
                 e.node == *node
                     && match (&e.record, never) {
                         (
@@ -146,11 +146,11 @@ impl<W: Network> Runner<'_, W> {
                         _ => false,
                     }
             });
-            if let Some(entry) = hit {
+            if let Some((index, entry)) = hit {
                 out.push(Violation {
                     rule: Rule::Never,
                     detail: render(entry, self.world.names()),
-                    at: Some(entry.at),
+                    entry: Some(index),
                     nodes: invariants::involved(entry, self.world.names()),
                 });
             }
