@@ -6,8 +6,10 @@
 
 use std::{io::Write, path::Path, process::Command};
 
+use std::time::Duration;
+
 use simnet::{
-    report::diagram::{grammar, Diagram},
+    report::diagram::{grammar, Arrow, Diagram, Line, Mark, Step},
     scenario::{load_file, run, suite, Mode},
 };
 
@@ -78,10 +80,63 @@ fn planted_diagrams() -> Vec<(String, String)> {
         .collect()
 }
 
+/// Names and texts that mermaid's syntax would misread if they were not escaped.
+fn hostile_diagram() -> (String, String) {
+    let names = ["end", "note", "a b", "x;y", "p0", "bob:1", "<b>", "\"q\""];
+    let nasty = "a; b # c <d> \"e\" 50% end\nsecond line: %%{init}%% #59;";
+    let step = |i: usize, mark: Mark| {
+        Line::Step(Step {
+            at: Duration::from_millis(i as u64),
+            entries: 1,
+            entry: Some(i),
+            mark,
+        })
+    };
+    let mut lines = Vec::new();
+    for (i, pair) in names.windows(2).enumerate() {
+        lines.push(step(
+            i,
+            Mark::Message {
+                from: pair[0].into(),
+                to: pair[1].into(),
+                arrow: [
+                    Arrow::Request,
+                    Arrow::Response,
+                    Arrow::Refused,
+                    Arrow::Rejection,
+                ][i % 4],
+                text: nasty.into(),
+            },
+        ));
+        lines.push(step(
+            i,
+            Mark::Note {
+                over: vec![pair[1].into(), pair[0].into()],
+                about: Vec::new(),
+                text: nasty.into(),
+            },
+        ));
+    }
+    lines.push(step(
+        99,
+        Mark::Failure {
+            over: Vec::new(),
+            text: nasty.into(),
+            first: true,
+        },
+    ));
+    let diagram = Diagram {
+        participants: names.iter().map(|n| (*n).to_owned()).collect(),
+        lines,
+    };
+    ("hostile names and texts".into(), diagram.to_mermaid())
+}
+
 #[test]
 fn every_diagram_passes_the_grammar_check_and_mermaid_where_installed() {
     let mut diagrams = suite_diagrams();
     diagrams.extend(planted_diagrams());
+    diagrams.push(hostile_diagram());
     for (name, diagram) in &diagrams {
         if let Err(error) = grammar::check(diagram) {
             panic!("{name}: {error}\n{diagram}");

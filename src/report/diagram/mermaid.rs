@@ -156,17 +156,19 @@ struct Ids<'a>(Vec<String>, &'a [String]);
 
 impl<'a> Ids<'a> {
     fn new(names: &'a [String]) -> Self {
-        let ids = names
-            .iter()
-            .enumerate()
-            .map(|(i, name)| {
-                if is_plain_id(name) {
-                    name.clone()
-                } else {
-                    format!("p{i}")
-                }
-            })
-            .collect();
+        let mut ids: Vec<String> = Vec::new();
+        for (i, name) in names.iter().enumerate() {
+            if is_plain_id(name) {
+                ids.push(name.clone());
+                continue;
+            }
+            // Unlike every plain name and every id given so far.
+            let mut id = format!("p{i}");
+            while names.contains(&id) || ids.contains(&id) {
+                id.push('_');
+            }
+            ids.push(id);
+        }
         Ids(ids, names)
     }
 
