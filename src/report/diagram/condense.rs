@@ -79,7 +79,7 @@ fn repeat(run: &[Step]) -> Line {
         }
     }
     let period = body.len();
-    let exact = run.len() % period == 0
+    let exact = run.len().is_multiple_of(period)
         && run
             .iter()
             .enumerate()
