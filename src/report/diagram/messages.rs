@@ -22,6 +22,11 @@
 //! | fault | a note over the nodes it touches | the simulator |
 //!
 //! `listening` and `connected` states draw nothing (the connect arrow says it).
+//!
+//! Every step carries the time its node reported the event. A node whose
+//! application takes no events for a while reports what queued meanwhile
+//! when it reads again, so its arrows (and those inferred from its events)
+//! are drawn then: a response can appear before the request it answers.
 
 use std::collections::BTreeMap;
 
