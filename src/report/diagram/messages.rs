@@ -112,6 +112,9 @@ pub fn steps(trace: &[TraceEntry], names: &Names) -> Vec<Step> {
             Record::Note(text) => vec![note(&entry.node, text.clone())],
         };
         let count = marks.len();
+        if count == 0 {
+            counted_by_its_rejection(&mut out, entry, names);
+        }
         for (i, mark) in marks.into_iter().enumerate() {
             out.push(Step {
                 at: entry.at,
@@ -123,6 +126,23 @@ pub fn steps(trace: &[TraceEntry], names: &Names) -> Vec<Step> {
         }
     }
     out
+}
+
+/// An error response the rejecting side already drew is counted by the
+/// latest rejection arrow from its sender to this node, so the notes on
+/// what was left out count only entries that are not drawn at all.
+fn counted_by_its_rejection(out: &mut [Step], entry: &TraceEntry, names: &Names) {
+    let Record::Event(Event::SendOutcome { peer, .. }) = &entry.record else {
+        return;
+    };
+    let sender = names.of(peer);
+    let rejection = out.iter_mut().rev().find(|s| {
+        matches!(&s.mark, Mark::Message { from, to, arrow: Arrow::Rejection, .. }
+            if *from == sender && *to == entry.node)
+    });
+    if let Some(step) = rejection {
+        step.entries += 1;
+    }
 }
 
 fn note(node: &str, text: String) -> Mark {
