@@ -6,6 +6,7 @@ mod explore;
 mod hostile;
 mod loopback;
 mod planted_bugs;
+mod report;
 mod scenarios;
 mod sim;
 mod snapshots;

@@ -7,12 +7,20 @@ use simnet::scenario::{
     suite::{self, FileResult, Mode, Options},
 };
 
-use super::{args::parse_shard_arg, default_jobs, EXIT_FAIL, EXIT_PASS, EXIT_USAGE};
+use super::{
+    args::parse_shard_arg,
+    default_jobs, progress,
+    suite_lines::{lines, OrderedPrinter},
+    EXIT_FAIL, EXIT_PASS, EXIT_USAGE,
+};
 use crate::Global;
 
 /// Run every scenario in the simulator and report which conform.
 ///
-/// Prints one line per scenario and a closing `N passed, N failed` line,
+/// Prints one line per scenario and a closing `N passed, N failed` line
+/// (with --seeds above 1: only the failures, as they happen, unless -v,
+/// then which seeds of each scenario failed), with a progress bar on a
+/// terminal,
 /// and writes junit.xml, summary.md (with a sequence diagram of each
 /// failing run) and results.json to --report-dir. Each simulated run of
 /// a file's own seed is also compared with its snapshot,
@@ -62,7 +70,7 @@ pub(crate) struct ConformanceArgs {
 
 impl ConformanceArgs {
     /// Runs every scenario under the paths and writes the reports; returns the exit code.
-    pub(crate) fn exec(self, _global: &Global) -> anyhow::Result<u8> {
+    pub(crate) fn exec(self, global: &Global) -> anyhow::Result<u8> {
         let options = Options {
             mode: if self.real {
                 Mode::Real
@@ -71,11 +79,11 @@ impl ConformanceArgs {
             },
             snapshots: (!self.no_snapshots).then(|| Update::from_environment(self.accept)),
         };
-        conformance(&self, options)
+        conformance(&self, options, global)
     }
 }
 
-fn conformance(args: &ConformanceArgs, options: Options) -> anyhow::Result<u8> {
+fn conformance(args: &ConformanceArgs, options: Options, global: &Global) -> anyhow::Result<u8> {
     let ConformanceArgs {
         ref paths,
         jobs,
@@ -97,51 +105,43 @@ fn conformance(args: &ConformanceArgs, options: Options) -> anyhow::Result<u8> {
         files = suite::shard(&files, k, n);
         println!("shard {k}/{n}: {} scenario file(s)", files.len());
     }
-    let entries = suite::run_all(&files, seeds, default_jobs(jobs), options, &|| {});
+    let items: Vec<(usize, &PathBuf, u64)> = files
+        .iter()
+        .flat_map(|f| (0..seeds.max(1)).map(move |offset| (f, offset)))
+        .enumerate()
+        .map(|(i, (f, offset))| (i, f, offset))
+        .collect();
+    let show_pass = seeds <= 1 || global.verbose > 0;
+    let bar = progress(global.quiet, Some(items.len() as u64));
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{bar:40} {pos}/{len} runs, {elapsed} elapsed, eta {eta}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let printer = OrderedPrinter::new(&bar);
+    let entries = suite::run_parallel(
+        &items,
+        default_jobs(jobs),
+        &|(index, path, offset)| {
+            let entry = suite::run_file(path, *offset, options);
+            printer.finished(*index, lines(&entry, show_pass));
+            entry
+        },
+        &|| {},
+    );
+    bar.finish_and_clear();
     let (mut passed, mut failed, mut invalid, mut skipped) = (0, 0, 0, 0);
     for entry in &entries {
         match &entry.result {
-            FileResult::Ran(outcome) if entry.passed() => {
-                passed += 1;
-                println!("pass   {} (seed {})", outcome.scenario, outcome.seed);
-                if let Some(accepted) = entry.snapshot.as_ref().filter(|c| !c.is_match()) {
-                    println!("         {accepted}");
-                }
-            }
-            FileResult::Ran(outcome) => {
-                failed += 1;
-                println!("FAIL   {} (seed {})", outcome.scenario, outcome.seed);
-                for failure in outcome.failures() {
-                    println!("         {failure}");
-                }
-                if let Some(snapshot) = entry.snapshot.as_ref().filter(|c| !c.passed()) {
-                    for line in snapshot.to_string().lines() {
-                        println!("         {line}");
-                    }
-                }
-                let replay = entry.replay();
-                if replay.is_exact() {
-                    println!("         replay: {replay}");
-                } else {
-                    println!("         again: {replay} (real time: not exactly reproducible)");
-                }
-            }
-            FileResult::Crashed(error) => {
-                failed += 1;
-                println!(
-                    "FAIL   {}: the simulation failed: {error}",
-                    entry.path.display()
-                );
-            }
-            FileResult::Invalid(error) => {
-                invalid += 1;
-                println!("ERROR  {error}");
-            }
-            FileResult::Skipped(reason) => {
-                skipped += 1;
-                println!("skip   {}: {reason}", entry.path.display());
-            }
+            FileResult::Ran(_) if entry.passed() => passed += 1,
+            FileResult::Ran(_) | FileResult::Crashed(_) => failed += 1,
+            FileResult::Invalid(_) => invalid += 1,
+            FileResult::Skipped(_) => skipped += 1,
         }
+    }
+    if seeds > 1 {
+        print_failing_seeds(&entries, seeds);
     }
     let report = simnet::report::Report::from_suite(&entries);
     if let Err(error) = report.write_all(report_dir) {
@@ -170,4 +170,29 @@ fn conformance(args: &ConformanceArgs, options: Options) -> anyhow::Result<u8> {
     } else {
         EXIT_PASS
     })
+}
+
+/// For each scenario with a failing seed: how many of its seeds failed, and which.
+fn print_failing_seeds(entries: &[suite::SuiteEntry], seeds: u64) {
+    let mut by_file: Vec<(&PathBuf, Vec<String>)> = Vec::new();
+    for entry in entries.iter().filter(|e| !e.passed()) {
+        if matches!(entry.result, FileResult::Skipped(_)) {
+            continue;
+        }
+        let seed = entry.seed.map_or("?".to_owned(), |s| s.to_string());
+        match by_file.iter_mut().find(|(p, _)| **p == entry.path) {
+            Some((_, failing)) => failing.push(seed),
+            None => by_file.push((&entry.path, vec![seed])),
+        }
+    }
+    for (path, failing) in by_file {
+        let shown: Vec<&str> = failing.iter().take(10).map(String::as_str).collect();
+        println!(
+            "{}: {} of {seeds} seeds failed: {}{}",
+            path.display(),
+            failing.len(),
+            shown.join(" "),
+            if failing.len() > 10 { " …" } else { "" }
+        );
+    }
 }

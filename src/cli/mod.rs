@@ -14,6 +14,7 @@ pub(crate) mod run;
 pub(crate) mod schema;
 pub(crate) mod shrink;
 pub(crate) mod simulate;
+pub(crate) mod suite_lines;
 pub(crate) mod sweep;
 
 use std::path::Path;

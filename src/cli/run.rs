@@ -28,7 +28,9 @@ pub(crate) struct RunArgs {
     /// Print the whole trace.
     #[arg(long)]
     trace: bool,
-    /// Print the run as a mermaid sequence diagram.
+    /// Print the run as a mermaid sequence diagram: messages as arrows,
+    /// states and faults as notes, repeats collapsed; a failing run shows
+    /// the nodes and the window around its first failure.
     #[arg(long)]
     mermaid: bool,
     /// Run on real sockets (127.0.0.1) in real time instead of the
@@ -62,10 +64,8 @@ impl RunArgs {
         };
         print_outcome(&outcome, self.trace);
         if self.mermaid {
-            println!(
-                "```mermaid\n{}```",
-                simnet::report::markdown::sequence_diagram(&outcome.trace)
-            );
+            let diagram = simnet::report::diagram::Diagram::of(&outcome);
+            println!("```mermaid\n{}```", diagram.to_mermaid());
         }
         Ok(if outcome.passed { EXIT_PASS } else { EXIT_FAIL })
     }

@@ -316,6 +316,8 @@ mod tests {
                     check: format!("{} and {} agree on their session", pair.0, pair.1),
                     kind: "agree",
                     failure: Some("alice verified bob: false".into()),
+                    time: Default::default(),
+                    nodes: Vec::new(),
                 },
                 CheckResult {
                     at: "88.001s".into(),
@@ -323,13 +325,19 @@ mod tests {
                     check: format!("send from {} to {} ends success", pair.0, pair.1),
                     kind: "send",
                     failure: Some(format!("error {code} response")),
+                    time: Default::default(),
+                    nodes: Vec::new(),
                 },
             ],
             violations: vec![Violation {
                 rule: Rule::BannedAuthor,
                 detail: "[ 1.000s] carol: broadcast".into(),
+                entry: None,
+                nodes: Vec::new(),
             }],
             trace: Vec::new(),
+            entries: Vec::new(),
+            names: Default::default(),
             nodes: BTreeMap::new(),
             wire: Default::default(),
         };

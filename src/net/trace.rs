@@ -103,7 +103,7 @@ pub struct TraceEntry {
 }
 
 /// Maps peer ids to node names for rendering.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Names(BTreeMap<PeerId, String>);
 
 impl Names {

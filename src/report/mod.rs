@@ -2,6 +2,7 @@
 //! rendered as JUnit XML (for CI systems), Markdown with sequence diagrams of
 //! failing runs (for people reading a pull request) and JSON (for tools).
 
+pub mod diagram;
 pub mod junit;
 pub mod markdown;
 
@@ -53,6 +54,10 @@ pub struct ScenarioResult {
     pub replay: Option<Replay>,
     /// The trace, one line per event (empty unless it ran).
     pub trace: Vec<TraceLine>,
+    /// The sequence diagram of a failing run (condensed around its first
+    /// failure); `summary.md` draws it, `results.json` holds the trace instead.
+    #[serde(skip)]
+    pub diagram: Option<diagram::Diagram>,
 }
 
 /// A whole conformance run.
@@ -113,6 +118,7 @@ fn result_of(entry: &SuiteEntry) -> ScenarioResult {
         failures: vec![failure],
         replay: None,
         trace: Vec::new(),
+        diagram: None,
     };
     match &entry.result {
         FileResult::Ran(outcome) => ScenarioResult {
@@ -137,6 +143,7 @@ fn result_of(entry: &SuiteEntry) -> ScenarioResult {
                 )
                 .collect(),
             trace: outcome.trace.clone(),
+            diagram: (!entry.passed()).then(|| diagram::Diagram::of(outcome)),
             ..unrun(Status::Passed, String::new())
         },
         FileResult::Invalid(error) => ScenarioResult {

@@ -21,7 +21,7 @@ use libp2p::PeerId;
 
 use crate::{
     net::{
-        trace::{render, Names},
+        trace::{render, Names, TraceLine},
         Record, TraceEntry,
     },
     protocol::{peers::Direction, Event, HandshakeState, Misbehaviour, NodeConfig, SendId},
@@ -74,13 +74,15 @@ pub fn check(trace: &[TraceEntry], context: &Context<'_>) -> Vec<Violation> {
     } = *context;
     let mut violations = Vec::new();
     let mut views: BTreeMap<String, NodeView> = BTreeMap::new();
-    let mut violate = |entry: &TraceEntry, rule: Rule| {
+    let mut violate = |index: usize, entry: &TraceEntry, rule: Rule| {
         violations.push(Violation {
             rule,
             detail: render(entry, names),
+            entry: Some(index),
+            nodes: involved(entry, names),
         });
     };
-    for entry in trace {
+    for (index, entry) in trace.iter().enumerate() {
         let view = views.entry(entry.node.clone()).or_default();
         let event = match &entry.record {
             Record::Event(event) => event,
@@ -111,15 +113,15 @@ pub fn check(trace: &[TraceEntry], context: &Context<'_>) -> Vec<Violation> {
                     if entry.at > session.started + config.handshake_timeout + slack
                         && !session.finished
                     {
-                        violate(entry, Rule::HandshakeLate);
+                        violate(index, entry, Rule::HandshakeLate);
                     }
                     if *state == HandshakeState::Verified {
                         session.verified += 1;
                         if session.verified > 1 {
-                            violate(entry, Rule::VerifiedTwice);
+                            violate(index, entry, Rule::VerifiedTwice);
                         }
                         if view.banned.contains(peer) {
-                            violate(entry, Rule::VerifiedWhileBanned);
+                            violate(index, entry, Rule::VerifiedWhileBanned);
                         }
                     }
                     session.finished = true;
@@ -144,7 +146,7 @@ pub fn check(trace: &[TraceEntry], context: &Context<'_>) -> Vec<Violation> {
                     || with_peer > limits.max_per_peer
                     || inbound + outbound > limits.max_total
                 {
-                    violate(entry, Rule::ConnectionLimit);
+                    violate(index, entry, Rule::ConnectionLimit);
                 }
             }
             Event::ConnectionClosed {
@@ -171,10 +173,10 @@ pub fn check(trace: &[TraceEntry], context: &Context<'_>) -> Vec<Violation> {
                     .get(peer)
                     .is_some_and(|s| s.verified > 0 && s.finished);
                 if !verified {
-                    violate(entry, Rule::UnverifiedMessage);
+                    violate(index, entry, Rule::UnverifiedMessage);
                 }
                 if view.banned.contains(peer) {
-                    violate(entry, Rule::BannedMessage);
+                    violate(index, entry, Rule::BannedMessage);
                 }
                 if let Event::Broadcast {
                     author: Some(author),
@@ -182,11 +184,11 @@ pub fn check(trace: &[TraceEntry], context: &Context<'_>) -> Vec<Violation> {
                 } = event
                 {
                     if view.banned.contains(author) {
-                        violate(entry, Rule::BannedAuthor);
+                        violate(index, entry, Rule::BannedAuthor);
                     }
                     let allows = allowed.get(&entry.node);
                     if allows.is_some_and(|peers| !peers.contains(author)) {
-                        violate(entry, Rule::AuthorNotAllowed);
+                        violate(index, entry, Rule::AuthorNotAllowed);
                     }
                 }
             }
@@ -194,7 +196,7 @@ pub fn check(trace: &[TraceEntry], context: &Context<'_>) -> Vec<Violation> {
                 let outcomes = view.sends.entry(*id).or_default();
                 *outcomes += 1;
                 if *outcomes > 1 {
-                    violate(entry, Rule::SendOutcomeTwice);
+                    violate(index, entry, Rule::SendOutcomeTwice);
                 }
             }
             _ => {}
@@ -210,6 +212,8 @@ pub fn check(trace: &[TraceEntry], context: &Context<'_>) -> Vec<Violation> {
                 violations.push(Violation {
                     rule: Rule::HandshakeNeverFinished,
                     detail: format!("{node} with {} since {:?}", names.of(peer), session.started),
+                    entry: None,
+                    nodes: vec![node.clone(), names.of(peer)],
                 });
             }
         }
@@ -224,10 +228,19 @@ pub fn check(trace: &[TraceEntry], context: &Context<'_>) -> Vec<Violation> {
             violations.push(Violation {
                 rule: Rule::SendNeverEnded,
                 detail: format!("#{} of {node}", id.0),
+                entry: None,
+                nodes: vec![node.clone()],
             });
         }
     }
     violations
+}
+
+/// The node `entry` was recorded under and the peers it is about.
+pub fn involved(entry: &TraceEntry, names: &Names) -> Vec<String> {
+    let mut nodes = vec![entry.node.clone()];
+    nodes.extend(TraceLine::of(entry, names).about);
+    nodes
 }
 
 #[cfg(test)]

@@ -2,13 +2,16 @@
 //! and every node's final state. It is what snapshots hold and reports render,
 //! and it contains nothing that differs between two runs of one seed.
 
-use std::collections::BTreeMap;
+use std::{collections::BTreeMap, time::Duration};
 
 use serde::Serialize;
 
 use super::violation::Violation;
 use crate::{
-    net::{trace::TraceLine, WireStats},
+    net::{
+        trace::{Names, TraceEntry, TraceLine},
+        WireStats,
+    },
     protocol::control::Counters,
 };
 
@@ -28,6 +31,13 @@ pub struct CheckResult {
     /// Why it failed; absent when it held.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub failure: Option<String>,
+    /// When it was judged (a send's check: when its outcome arrived, or the
+    /// end of the run), for placing it in a diagram; snapshots show `at`.
+    #[serde(skip)]
+    pub time: Duration,
+    /// The nodes the check names, for drawing it over them.
+    #[serde(skip)]
+    pub nodes: Vec<String>,
 }
 
 /// A node's state at the end of the run.
@@ -46,7 +56,7 @@ pub struct FinalNode {
 }
 
 /// Everything a run produced.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Outcome {
     /// Scenario name.
     pub scenario: String,
@@ -62,6 +72,13 @@ pub struct Outcome {
     pub violations: Vec<Violation>,
     /// The trace, one line per event.
     pub trace: Vec<TraceLine>,
+    /// The same trace as recorded (typed events, peers as ids), for reports
+    /// that draw it; snapshots hold the lines above.
+    #[serde(skip)]
+    pub entries: Vec<TraceEntry>,
+    /// The node name of each peer id in `entries`.
+    #[serde(skip)]
+    pub names: Names,
     /// Final state of every node.
     pub nodes: BTreeMap<String, FinalNode>,
     /// Digest and size of everything written to the simulated wire.

@@ -296,6 +296,35 @@ impl Check {
             Check::Reached { .. } => "reached",
         }
     }
+
+    /// The nodes the check names, in the order it names them.
+    pub fn nodes(&self) -> Vec<&str> {
+        match self {
+            Check::Verified { a, b } | Check::NotVerified { a, b } | Check::Agree { a, b } => {
+                vec![a, b]
+            }
+            Check::Handshake { node, peer, .. }
+            | Check::Banned { node, peer }
+            | Check::NotBanned { node, peer }
+            | Check::Refused { node, peer, .. } => vec![node, peer],
+            Check::Requests { node, from, .. } | Check::Rejected { node, from, .. } => {
+                vec![node, from]
+            }
+            Check::Connections { node, peer, .. } => std::iter::once(node)
+                .chain(peer.as_ref())
+                .map(String::as_str)
+                .collect(),
+            Check::Delivered { node, .. }
+            | Check::NotDelivered { node, .. }
+            | Check::Retried { node, .. }
+            | Check::Malformed { node, .. }
+            | Check::Buffered { node, .. } => vec![node],
+            Check::Reached { from, to, .. } => std::iter::once(from)
+                .chain(to)
+                .map(String::as_str)
+                .collect(),
+        }
+    }
 }
 
 /// What a check claims, in the words reports show.

@@ -66,6 +66,12 @@ pub struct Violation {
     pub rule: Rule,
     /// Where: a rendered trace line, or `alice with bob since 1s`, `#7 of alice`.
     pub detail: String,
+    /// The index in the trace of the event that broke it; `None` for the
+    /// end-of-run rules. For drawing it in a diagram after that event.
+    pub entry: Option<usize>,
+    /// The nodes it concerns (the event's node and peer, or the node and
+    /// peer an end-of-run rule names), for drawing it over them.
+    pub nodes: Vec<String>,
 }
 
 impl Violation {
@@ -125,6 +131,8 @@ mod tests {
         Violation {
             rule: Rule::Never,
             detail: line.into(),
+            entry: None,
+            nodes: Vec::new(),
         }
     }
 
@@ -143,6 +151,8 @@ mod tests {
         let banned = Violation {
             rule: Rule::BannedMessage,
             detail: "[ 1.0s] alice: request".into(),
+            entry: None,
+            nodes: Vec::new(),
         };
         assert_eq!(
             banned.signature(),
@@ -159,6 +169,8 @@ mod tests {
         let send = Violation {
             rule: Rule::SendNeverEnded,
             detail: "#7 of alice".into(),
+            entry: None,
+            nodes: Vec::new(),
         };
         assert_eq!(
             send.to_string(),

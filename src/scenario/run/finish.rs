@@ -69,6 +69,7 @@ impl<W: Network> Runner<'_, W> {
                 (Some((at, _)), Some(within)) if at.saturating_sub(sent.at) > within => Some(*at),
                 _ => None,
             };
+            let timed_at = timed.as_ref().map(|(at, _)| *at);
             let outcome = timed.map(|(_, result)| result);
             let (held, actual) = match (&sent.result, &outcome) {
                 (Err(e), _) => (
@@ -99,6 +100,7 @@ impl<W: Network> Runner<'_, W> {
                 Some(at) if held => Some(format!("{actual} at {}, too late", render_duration(at))),
                 _ => (!held).then_some(actual),
             };
+            let judged = timed_at.unwrap_or_else(|| self.world.elapsed());
             results.push(CheckResult {
                 at: render_duration(sent.at),
                 line: sent.line,
@@ -114,6 +116,8 @@ impl<W: Network> Runner<'_, W> {
                         .unwrap_or_default()
                 ),
                 failure,
+                time: judged,
+                nodes: vec![sent.plan.from.clone(), sent.plan.to.clone()],
             });
         }
         self.checks.extend(results);
@@ -126,7 +130,7 @@ impl<W: Network> Runner<'_, W> {
             let Ok(peer) = self.world.peer_id(peer_name) else {
                 continue;
             };
-            let hit = self.world.trace().iter().find(|e| {
+            let hit = self.world.trace().iter().enumerate().find(|(_, e)| {
                 e.node == *node
                     && match (&e.record, never) {
                         (
@@ -155,10 +159,12 @@ impl<W: Network> Runner<'_, W> {
                         _ => false,
                     }
             });
-            if let Some(entry) = hit {
+            if let Some((index, entry)) = hit {
                 out.push(Violation {
                     rule: Rule::Never,
                     detail: render(entry, self.world.names()),
+                    entry: Some(index),
+                    nodes: invariants::involved(entry, self.world.names()),
                 });
             }
         }
@@ -207,6 +213,8 @@ impl<W: Network> Runner<'_, W> {
                 .iter()
                 .map(|e| TraceLine::of(e, self.world.names()))
                 .collect(),
+            entries: self.world.trace().to_vec(),
+            names: self.world.names().clone(),
             nodes,
             wire: self.world.wire(),
         }

@@ -266,6 +266,8 @@ impl<'a, W: Network> Runner<'a, W> {
                         check: check.to_string(),
                         kind: check.keyword(),
                         failure,
+                        time: self.world.elapsed(),
+                        nodes: check.nodes().into_iter().map(str::to_owned).collect(),
                     });
                 }
             }
