@@ -59,8 +59,37 @@ pub struct Behaviour {
 #[error("invalid gossipsub configuration: {0}")]
 pub struct BehaviourError(String);
 
+/// Most control data (IHAVE, IWANT, GRAFT, PRUNE, subscriptions) a node
+/// accepts in one gossipsub RPC, in bytes: gossipsub's default, stated so
+/// that [`MAX_IHAVE_IDS`] follows it. A receiver refuses a larger RPC and
+/// closes the stream it came on, and every broadcast queued behind it on
+/// that stream is lost.
+pub const MAX_CONTROL_BYTES: usize = 16 * 1024;
+/// The longest message id on the wire: gossipsub's default id is the
+/// author's peer id in base58 (at most 61 characters, for a multihash of at
+/// most 44 bytes) followed by the sequence number in decimal (at most 20
+/// digits), plus a byte each of field tag and length.
+const MAX_ID_ON_WIRE: usize = 61 + 20 + 2;
+/// Room kept in an IHAVE for the topic name and the message envelope.
+const IHAVE_ENVELOPE: usize = 4 * 1024;
+/// Most message ids in one IHAVE (gossipsub's `max_control_messages_sent`,
+/// default 5000; 148 here), so that every IHAVE fits in
+/// [`MAX_CONTROL_BYTES`]. With the default, a node that published or
+/// forwarded more than about 200 messages in the gossip window sent IHAVEs
+/// its peers refused, silently cutting off the broadcasts to every topic
+/// peer outside its mesh. The same bound caps the ids a node asks for with
+/// IWANT per heartbeat; IHAVE is only a repair path beside the mesh and
+/// flood publishing.
+pub const MAX_IHAVE_IDS: usize = (MAX_CONTROL_BYTES - IHAVE_ENVELOPE) / MAX_ID_ON_WIRE;
+// Checked when compiling: every IHAVE fits, and it still carries a useful
+// number of ids.
+const _: () = assert!(
+    MAX_IHAVE_IDS * MAX_ID_ON_WIRE + IHAVE_ENVELOPE <= MAX_CONTROL_BYTES && MAX_IHAVE_IDS >= 100
+);
+
 /// The gossipsub configuration of a node: its mesh parameters, strict
-/// validation by the application, and room for its largest broadcast.
+/// validation by the application, room for its largest broadcast, and
+/// IHAVEs no larger than a peer accepts.
 pub fn gossipsub_config(config: &NodeConfig) -> Result<gossipsub::Config, BehaviourError> {
     let gossip = config.gossip;
     gossipsub::ConfigBuilder::default()
@@ -78,6 +107,8 @@ pub fn gossipsub_config(config: &NodeConfig) -> Result<gossipsub::Config, Behavi
         .validate_messages()
         // Room for the payload plus the signed envelope and control data.
         .max_transmit_size(config.max_broadcast_size + 64 * 1024)
+        .max_control_message_size(MAX_CONTROL_BYTES)
+        .max_control_messages_sent(MAX_IHAVE_IDS)
         .build()
         .map_err(|e| BehaviourError(e.to_string()))
 }
@@ -142,5 +173,22 @@ impl Behaviour {
             identify,
             ping,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use libp2p::identity::Keypair;
+
+    use super::*;
+
+    #[test]
+    fn an_ihave_of_the_longest_ids_fits_what_a_peer_accepts() {
+        let author = Keypair::generate_ed25519().public().to_peer_id();
+        let longest_id = format!("{}{}", author.to_base58(), u64::MAX);
+        assert!(longest_id.len() + 2 <= MAX_ID_ON_WIRE);
+        let gossip = gossipsub_config(&NodeConfig::default()).expect("valid");
+        assert_eq!(gossip.max_control_messages_sent(), MAX_IHAVE_IDS);
+        assert_eq!(gossip.max_control_message_size(), MAX_CONTROL_BYTES);
     }
 }

@@ -1,6 +1,8 @@
 //! Gossipsub broadcast over real sockets.
 
-use simnet::protocol::{Event, NodeConfig};
+use std::time::Duration;
+
+use simnet::protocol::{config::GossipConfig, Event, NodeConfig};
 
 use crate::util::{connect, LoopbackNode};
 
@@ -106,4 +108,62 @@ async fn gossip_relayed_by_a_peer_banned_meanwhile_is_refused() {
         .iter()
         .any(|e| matches!(e, Event::Broadcast { data, .. } if data == b"relayed by b"));
     assert!(!delivered, "{:#?}", a.seen);
+}
+
+/// Broadcasts still reach subscribers outside the publisher's mesh after a
+/// burst. Those subscribers are sent IHAVE lists of the publisher's recent
+/// message ids at every heartbeat; with gossipsub's default of up to 5000 ids
+/// per IHAVE, more than about 200 recent messages made the list larger than
+/// the 16 KiB of control data a receiver accepts in one RPC, and the receiver
+/// closed the stream it came on, losing every broadcast behind it (the
+/// `broadcast/simnet/8` benchmark stalled so, and bare gossipsub with the same
+/// configuration too). A mesh of one among three subscribers leaves two
+/// outside it.
+#[tokio::test]
+async fn broadcasts_reach_subscribers_outside_the_mesh_after_a_burst() {
+    const BURST: usize = 300;
+    const AFTER: usize = 20;
+    let config = NodeConfig {
+        gossip: GossipConfig {
+            mesh_n_low: 1,
+            mesh_n: 1,
+            mesh_n_high: 1,
+            ..GossipConfig::default()
+        },
+        ..NodeConfig::default()
+    };
+    let mut publisher = LoopbackNode::start(config.clone()).await;
+    publisher.handle.subscribe("news").await.unwrap();
+    let mut subscribers = Vec::new();
+    for _ in 0..3 {
+        let mut s = LoopbackNode::start(config.clone()).await;
+        connect(&mut s, &mut publisher).await;
+        subscribers.push(s);
+    }
+    // Only now, so that no wait in `connect` skips a subscription.
+    for s in &subscribers {
+        s.handle.subscribe("news").await.unwrap();
+    }
+    for _ in 0..3 {
+        publisher
+            .wait_for("a subscription", |e| matches!(e, Event::Subscribed { .. }))
+            .await;
+    }
+    // Two heartbeats (1 s): the mesh is cut down to one subscriber.
+    publisher.drain_for(Duration::from_millis(2_500)).await;
+
+    for round in [BURST, AFTER] {
+        for i in 0..round {
+            let data = format!("{round}/{i}").into_bytes();
+            publisher.handle.broadcast("news", data).await.unwrap();
+        }
+        for s in subscribers.iter_mut() {
+            for _ in 0..round {
+                s.wait_for("a broadcast", |e| matches!(e, Event::Broadcast { .. }))
+                    .await;
+            }
+        }
+        // A heartbeat sends the burst's ids as IHAVE to the two outside.
+        tokio::time::sleep(Duration::from_millis(1_500)).await;
+    }
 }
