@@ -166,16 +166,7 @@ impl Generator {
         for h in self.honest() {
             for (a, node) in self.nodes.iter().enumerate() {
                 if invalid(node.kind) {
-                    never.push(Located::new(NeverSpec {
-                        handshake: Some(HandshakeNever {
-                            node: self.node_ref(h),
-                            peer: self.node_ref(a),
-                            state: StateSpec::Verified,
-                            reason: None,
-                        }),
-                        request: None,
-                        broadcast: None,
-                    }));
+                    never.push(self.never_handshake(h, a, StateSpec::Verified, None));
                 }
             }
         }
@@ -222,20 +213,32 @@ impl Generator {
                     default_timeouts.then_some(FailureReason::Timeout),
                 ];
                 for reason in reasons.into_iter().flatten() {
-                    never.push(Located::new(NeverSpec {
-                        handshake: Some(HandshakeNever {
-                            node: self.node_ref(a),
-                            peer: self.node_ref(b),
-                            state: StateSpec::Failed,
-                            reason: Some(reason),
-                        }),
-                        request: None,
-                        broadcast: None,
-                    }));
+                    never.push(self.never_handshake(a, b, StateSpec::Failed, Some(reason)));
                 }
             }
         }
         never
+    }
+
+    /// The `never` pattern: `node`'s handshake with `peer` reaches `state`
+    /// (for `reason`, if given).
+    fn never_handshake(
+        &self,
+        node: usize,
+        peer: usize,
+        state: StateSpec,
+        reason: Option<FailureReason>,
+    ) -> Located<NeverSpec> {
+        Located::new(NeverSpec {
+            handshake: Some(HandshakeNever {
+                node: self.node_ref(node),
+                peer: self.node_ref(peer),
+                state,
+                reason,
+            }),
+            request: None,
+            broadcast: None,
+        })
     }
 
     fn make_nodes(&mut self) {

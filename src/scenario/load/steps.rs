@@ -9,8 +9,8 @@ use serde_saphyr::Location;
 use super::{action_keywords, validate::Validator, LoadError, MAX_PAYLOAD};
 use crate::scenario::{
     model::{
-        BanSpec, BroadcastSpec, ClockSpec, LatencySpec, LinkSpec, Located, LossSpec, PeerSpec,
-        SendSpec, StepSpec, SubscribeSpec,
+        BanSpec, BroadcastSpec, ClockSpec, LatencySpec, LinkSpec, Located, LossSpec, NodeRef,
+        PeerSpec, SendSpec, StepSpec, SubscribeSpec,
     },
     plan::{Action, SendPlan, Step},
     time::{parse_latency, parse_offset_ms},
@@ -47,6 +47,9 @@ impl Validator<'_> {
                 .as_ref()
                 .map(|names| self.pair(names, &here, what).map(|(a, b)| make(a, b)))
         };
+        let one = |name: &Option<NodeRef>, make: fn(String) -> Action| {
+            name.as_ref().map(|n| self.node(n).map(make))
+        };
         let candidates: Vec<Option<Result<Action, LoadError>>> = vec![
             dial.as_ref().map(|d| self.dial(d)),
             disconnect.as_ref().map(|p| {
@@ -79,27 +82,11 @@ impl Validator<'_> {
             link(repair, "repair", |a, b| Action::Repair { a, b }),
             link(hold, "hold", |a, b| Action::Hold { a, b }),
             link(release, "release", |a, b| Action::Release { a, b }),
-            crash.as_ref().map(|n| {
-                Ok(Action::Crash {
-                    node: self.node(n)?,
-                })
-            }),
-            restart.as_ref().map(|n| {
-                Ok(Action::Restart {
-                    node: self.node(n)?,
-                })
-            }),
+            one(crash, |node| Action::Crash { node }),
+            one(restart, |node| Action::Restart { node }),
             clock.as_ref().map(|c| self.clock(c)),
-            stall.as_ref().map(|n| {
-                Ok(Action::Stall {
-                    node: self.node(n)?,
-                })
-            }),
-            resume.as_ref().map(|n| {
-                Ok(Action::Resume {
-                    node: self.node(n)?,
-                })
-            }),
+            one(stall, |node| Action::Stall { node }),
+            one(resume, |node| Action::Resume { node }),
             latency.as_ref().map(|l| self.latency(l, &here)),
             loss.as_ref().map(|l| self.loss(l, &here)),
             expect
