@@ -45,6 +45,8 @@ thread_local! {
     static CLOCK: Cell<Option<Clock>> = const { Cell::new(None) };
     static RNG: RefCell<Option<ChaCha20Rng>> = const { RefCell::new(None) };
     static WALL_OFFSET_MS: Cell<i64> = const { Cell::new(0) };
+    static CLOCK_SOURCE: Cell<Option<fn() -> Option<Duration>>> = const { Cell::new(None) };
+    static IN_CLOCK_SOURCE: Cell<bool> = const { Cell::new(false) };
 }
 
 /// While alive, the current thread sees seeded randomness and virtual time.
@@ -80,6 +82,33 @@ impl Drop for Determinism {
         CLOCK.with(|c| c.set(None));
         RNG.with(|rng| *rng.borrow_mut() = None);
         WALL_OFFSET_MS.with(|o| o.set(0));
+        CLOCK_SOURCE.with(|s| s.set(None));
+    }
+}
+
+/// Makes the virtual clock follow `source` (virtual time since the start),
+/// asked on every clock read, instead of [`set_elapsed`]. The event-driven
+/// engine ([`super::engine`]) passes its paused tokio clock: code polled in
+/// any task, including tasks libp2p spawns that no wrapper of simnet's sees,
+/// then reads the time of the event it runs at. When `source` answers `None`
+/// (outside the runtime), or while it runs (a clock read of its own), the
+/// last time it answered stands.
+pub fn set_clock_source(source: Option<fn() -> Option<Duration>>) {
+    CLOCK_SOURCE.with(|s| s.set(source));
+}
+
+/// Asks the clock source, if any, and records its answer as the elapsed time.
+fn refresh_from_source() {
+    let Some(source) = CLOCK_SOURCE.try_with(|s| s.get()).ok().flatten() else {
+        return;
+    };
+    if IN_CLOCK_SOURCE.with(|busy| busy.replace(true)) {
+        return;
+    }
+    let answer = source();
+    IN_CLOCK_SOURCE.with(|busy| busy.set(false));
+    if let Some(elapsed) = answer {
+        set_elapsed(elapsed);
     }
 }
 
@@ -116,6 +145,8 @@ pub fn with_wall_offset<R>(offset_ms: i64, f: impl FnOnce() -> R) -> R {
 }
 
 fn virtual_time(clock_id: libc::clockid_t) -> Option<Duration> {
+    CLOCK.try_with(|c| c.get()).ok().flatten()?;
+    refresh_from_source();
     let clock = CLOCK.try_with(|c| c.get()).ok().flatten()?;
     match clock_id {
         libc::CLOCK_REALTIME | libc::CLOCK_REALTIME_COARSE => {

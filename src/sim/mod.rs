@@ -8,6 +8,7 @@
 //! (with [`crate::net::Faults`]); what it records is a [`crate::net::trace`].
 
 pub mod determinism;
+pub mod engine;
 pub mod transport;
 pub mod workload;
 pub mod world;

@@ -39,7 +39,7 @@ impl WireTap {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    fn record(&self, bytes: &[u8]) {
+    pub(crate) fn record(&self, bytes: &[u8]) {
         self.0
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())

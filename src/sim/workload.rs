@@ -7,7 +7,6 @@ use std::{hash::Hasher, time::Duration};
 
 use fnv::FnvHasher;
 
-use super::world::World;
 use crate::{
     net::{Network, NetworkError, Record, TraceEntry, WireStats},
     protocol::{Event, HandshakeState, InstanceMessageRequest, NodeConfig, Responder},
@@ -53,7 +52,7 @@ pub fn node_name(i: usize) -> String {
 }
 
 /// Builds and runs the workload in `world`.
-pub fn run(world: &mut World, workload: Workload) -> Result<Summary, NetworkError> {
+pub fn run<W: Network>(world: &mut W, workload: Workload) -> Result<Summary, NetworkError> {
     let n = workload.nodes.max(2);
     let names: Vec<String> = (0..n).map(node_name).collect();
     for name in &names {
@@ -105,7 +104,7 @@ pub fn run(world: &mut World, workload: Workload) -> Result<Summary, NetworkErro
 }
 
 /// Counts and digests of what `world` recorded.
-pub fn summarize(world: &World) -> Summary {
+pub fn summarize<W: Network>(world: &W) -> Summary {
     let lines = world.trace_lines();
     let mut digest = FnvHasher::default();
     for line in &lines {
