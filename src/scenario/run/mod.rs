@@ -59,6 +59,18 @@ pub fn run(plan: &Plan, seed: u64, mode: Mode) -> Result<Outcome, NetworkError> 
     }
 }
 
+/// Runs `plan` with `seed` on the event-driven engine ([`crate::sim::engine`]),
+/// the spike of issue 15. Not yet a [`Mode`]: turmoil stays the simulator.
+pub fn run_on_engine(plan: &Plan, seed: u64) -> Result<Outcome, NetworkError> {
+    let plan = plan.clone();
+    let config = WorldConfig {
+        seed,
+        latency: plan.latency,
+        ..WorldConfig::default()
+    };
+    crate::sim::engine::simulate(config, move |engine| Runner::new(&plan, engine).run())?
+}
+
 /// The first step of `plan` that only the simulator can carry out, as
 /// `line N: \`partition\``, or `None` when the plan can run on real sockets.
 /// Network settings that shape timing (loss, a latency other than the

@@ -1,0 +1,87 @@
+//! Runs every scenario file of a directory (default `scenarios/`) with its own
+//! seed on turmoil and on the event-driven engine, and prints each one's
+//! result on both, the engine's failures, and the wall time of each.
+//! For the spike of issue 15: how far the engine is from passing the suite.
+//!
+//! ```sh
+//! cargo run --release --example engine_suite -- [DIR] [--only NAME]
+//! ```
+
+use std::{path::PathBuf, time::Instant};
+
+use simnet::scenario::{
+    load::load_file,
+    run::{run, run_on_engine, Mode},
+};
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let mut dir = PathBuf::from("scenarios");
+    let mut only: Option<String> = None;
+    while let Some(arg) = args.next() {
+        if arg == "--only" {
+            only = args.next();
+        } else {
+            dir = PathBuf::from(arg);
+        }
+    }
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("scenario directory")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
+        .filter(|p| only.as_ref().is_none_or(|o| p.to_string_lossy().contains(o.as_str())))
+        .collect();
+    files.sort();
+    let (mut both, mut turmoil_only, mut engine_only, mut neither) = (0, 0, 0, 0);
+    let (mut wall_turmoil, mut wall_engine) = (0.0, 0.0);
+    for path in &files {
+        let name = path.file_stem().unwrap().to_string_lossy().into_owned();
+        let plan = match load_file(path) {
+            Ok(plan) => plan,
+            Err(e) => {
+                println!("invalid {name}: {e}");
+                continue;
+            }
+        };
+        let started = Instant::now();
+        let on_turmoil = run(&plan, plan.seed, Mode::Simulated);
+        let t = started.elapsed().as_secs_f64();
+        let started = Instant::now();
+        let on_engine = run_on_engine(&plan, plan.seed);
+        let e = started.elapsed().as_secs_f64();
+        wall_turmoil += t;
+        wall_engine += e;
+        let passed = |r: &Result<simnet::scenario::outcome::Outcome, _>| {
+            r.as_ref().is_ok_and(|o| o.passed)
+        };
+        let (pt, pe) = (passed(&on_turmoil), passed(&on_engine));
+        match (pt, pe) {
+            (true, true) => both += 1,
+            (true, false) => turmoil_only += 1,
+            (false, true) => engine_only += 1,
+            (false, false) => neither += 1,
+        }
+        let mark = |p: bool| if p { "pass" } else { "FAIL" };
+        println!(
+            "{:<4} turmoil {:6.3}s  {:<4} engine {:6.3}s  {name}",
+            mark(pt),
+            t,
+            mark(pe),
+            e
+        );
+        if !pe {
+            match &on_engine {
+                Ok(outcome) => {
+                    for failure in outcome.failures().iter().take(4) {
+                        println!("        engine: {}", failure.replace('\n', "\n                "));
+                    }
+                }
+                Err(error) => println!("        engine error: {error}"),
+            }
+        }
+    }
+    println!(
+        "{} files: {both} pass on both, {turmoil_only} only on turmoil, {engine_only} only on the engine, {neither} on neither; wall turmoil {wall_turmoil:.2}s, engine {wall_engine:.2}s",
+        files.len()
+    );
+}
