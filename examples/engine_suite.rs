@@ -3,8 +3,12 @@
 //! result on both, the engine's failures, and the wall time of each.
 //! For the spike of issue 15: how far the engine is from passing the suite.
 //!
+//! With `--seeds N` it runs each file on the engine only, at its own seed
+//! and the N − 1 after it (a sweep, one thread), and prints every failing
+//! seed.
+//!
 //! ```sh
-//! cargo run --release --example engine_suite -- [DIR] [--only NAME]
+//! cargo run --release --example engine_suite -- [DIR] [--only NAME] [--seeds N]
 //! ```
 
 use std::{path::PathBuf, time::Instant};
@@ -18,8 +22,11 @@ fn main() {
     let mut args = std::env::args().skip(1);
     let mut dir = PathBuf::from("scenarios");
     let mut only: Option<String> = None;
+    let mut seeds: Option<u64> = None;
     while let Some(arg) = args.next() {
-        if arg == "--only" {
+        if arg == "--seeds" {
+            seeds = args.next().and_then(|n| n.parse().ok());
+        } else if arg == "--only" {
             only = args.next();
         } else {
             dir = PathBuf::from(arg);
@@ -32,6 +39,10 @@ fn main() {
         .filter(|p| only.as_ref().is_none_or(|o| p.to_string_lossy().contains(o.as_str())))
         .collect();
     files.sort();
+    if let Some(seeds) = seeds {
+        sweep(&files, seeds);
+        return;
+    }
     let (mut both, mut turmoil_only, mut engine_only, mut neither) = (0, 0, 0, 0);
     let (mut wall_turmoil, mut wall_engine) = (0.0, 0.0);
     for path in &files {
@@ -83,5 +94,46 @@ fn main() {
     println!(
         "{} files: {both} pass on both, {turmoil_only} only on turmoil, {engine_only} only on the engine, {neither} on neither; wall turmoil {wall_turmoil:.2}s, engine {wall_engine:.2}s",
         files.len()
+    );
+}
+
+/// Each file at `seeds` seeds on the engine; prints failures and totals.
+fn sweep(files: &[PathBuf], seeds: u64) {
+    let started = Instant::now();
+    let (mut runs, mut failed) = (0u64, 0u64);
+    for path in files {
+        let name = path.file_stem().unwrap().to_string_lossy().into_owned();
+        let Ok(plan) = load_file(path) else {
+            println!("invalid {name}");
+            continue;
+        };
+        let file_started = Instant::now();
+        let mut failing = Vec::new();
+        for offset in 0..seeds {
+            let seed = plan.seed.wrapping_add(offset);
+            runs += 1;
+            let outcome = run_on_engine(&plan, seed);
+            if !outcome.as_ref().is_ok_and(|o| o.passed) {
+                failed += 1;
+                let why = match &outcome {
+                    Ok(o) => o.failures().first().cloned().unwrap_or_default(),
+                    Err(e) => e.to_string(),
+                };
+                failing.push((seed, why));
+            }
+        }
+        println!(
+            "{:>3}/{seeds} fail  {:6.2}s  {name}",
+            failing.len(),
+            file_started.elapsed().as_secs_f64()
+        );
+        for (seed, why) in failing.iter().take(3) {
+            println!("        seed {seed}: {}", why.lines().next().unwrap_or(""));
+        }
+    }
+    let wall = started.elapsed().as_secs_f64();
+    println!(
+        "{runs} runs, {failed} failed, {wall:.1}s wall on one thread ({:.0} runs/s)",
+        runs as f64 / wall
     );
 }

@@ -7,7 +7,7 @@ use simnet::{
     net::{Network, NetworkError},
     scenario::time::parse_duration,
     sim::{
-        simulate,
+        engine, simulate,
         workload::{self, Workload},
         WorldConfig,
     },
@@ -39,6 +39,19 @@ pub(crate) struct SimulateArgs {
     /// Print the whole trace, one line per event.
     #[arg(long)]
     trace: bool,
+    /// Which simulator runs it: `turmoil` (the default) or `event`, the
+    /// event-driven engine of issue 15's spike (`simnet::sim::engine`).
+    #[arg(long, value_enum, default_value_t = Engine::Turmoil)]
+    engine: Engine,
+}
+
+/// The simulators `simulate` can run on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum Engine {
+    /// turmoil 0.7, stepped every millisecond.
+    Turmoil,
+    /// One paused tokio runtime; time jumps to the next event.
+    Event,
 }
 
 impl SimulateArgs {
@@ -55,10 +68,16 @@ impl SimulateArgs {
             seed,
             ..WorldConfig::default()
         };
-        let (summary, lines) = simulate(config, move |world| {
-            let summary = workload::run(world, workload)?;
-            Ok::<_, NetworkError>((summary, world.trace_lines()))
-        })??;
+        let (summary, lines) = match self.engine {
+            Engine::Turmoil => simulate(config, move |world| {
+                let summary = workload::run(world, workload)?;
+                Ok::<_, NetworkError>((summary, world.trace_lines()))
+            })??,
+            Engine::Event => engine::simulate(config, move |engine| {
+                let summary = workload::run(engine, workload)?;
+                Ok::<_, NetworkError>((summary, engine.trace_lines()))
+            })??,
+        };
         let wall = started.elapsed();
         if self.trace {
             for line in &lines {

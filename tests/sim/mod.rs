@@ -1,5 +1,6 @@
 //! The unmodified protocol nodes inside the turmoil simulation.
 
 mod determinism;
+mod engine;
 mod faults;
 mod network;
