@@ -13,6 +13,12 @@
 //!   one thread), beside idle turmoil hosts as many and for as long as the
 //!   generated scenarios have.
 //!
+//! - `engine`: the event-driven engine of issue 15's spike
+//!   (`simnet::sim::engine`): the standard workload with traffic for 40
+//!   virtual seconds at 10 and 100 nodes, beside turmoil at 10 nodes (turmoil
+//!   at 100 nodes takes ≈ 40 s a run), and the `handshake-basic` sweep on it.
+//!   `SIMNET_BENCH_ENGINE_1000=1` adds 1 000 nodes × 10 s (≈ 7 s a run).
+//!
 //! `SIMNET_BENCH_QUICK=1` takes the fewest samples criterion allows and
 //! leaves out the 200-node point.
 //!
@@ -179,5 +185,72 @@ fn explore(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, virtual_time, scale, sweep, explore);
+/// The standard workload on the event-driven engine.
+fn run_on_engine(nodes: usize, duration: Duration) {
+    let summary = simnet::sim::engine::simulate(
+        WorldConfig {
+            seed: 1,
+            ..Default::default()
+        },
+        move |engine| {
+            workload::run(
+                engine,
+                Workload {
+                    nodes,
+                    duration,
+                    traffic: true,
+                },
+            )
+        },
+    )
+    .expect("engine thread")
+    .expect("workload");
+    assert_eq!(summary.verified, 4 * nodes, "every link verified both ways");
+}
+
+fn engine(c: &mut Criterion) {
+    let mut group = c.benchmark_group("engine");
+    group.sample_size(10);
+    let duration = Duration::from_secs(40);
+    for nodes in [10, 100] {
+        group.throughput(Throughput::Elements(nodes as u64 * duration.as_secs()));
+        group.bench_with_input(
+            BenchmarkId::new("engine", format!("{nodes} nodes 40s")),
+            &nodes,
+            |b, &n| b.iter(|| run_on_engine(n, duration)),
+        );
+        if nodes == 10 {
+            group.bench_with_input(
+                BenchmarkId::new("turmoil", format!("{nodes} nodes 40s")),
+                &nodes,
+                |b, &n| b.iter(|| run_workload(n, duration, true)),
+            );
+        }
+    }
+    if std::env::var_os("SIMNET_BENCH_ENGINE_1000").is_some() {
+        let duration = Duration::from_secs(10);
+        group.throughput(Throughput::Elements(1000 * duration.as_secs()));
+        group.bench_function(BenchmarkId::new("engine", "1000 nodes 10s"), |b| {
+            b.iter(|| run_on_engine(1000, duration))
+        });
+    }
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/handshake-basic.yaml");
+    let plan = simnet::scenario::load_file(&path).expect("scenario");
+    const RUNS: u64 = 100;
+    group.throughput(Throughput::Elements(RUNS));
+    group.bench_function(BenchmarkId::new("engine", "sweep handshake-basic"), |b| {
+        let mut seed = 0;
+        b.iter(|| {
+            for _ in 0..RUNS {
+                seed += 1;
+                let outcome = simnet::scenario::run::run_on_engine(&plan, seed).expect("run");
+                assert!(outcome.passed);
+            }
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, virtual_time, scale, sweep, explore, engine);
 criterion_main!(benches);

@@ -17,7 +17,11 @@ use simnet::sim::{
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let which = args.first().map(String::as_str).unwrap_or("engine").to_owned();
+    let which = args
+        .first()
+        .map(String::as_str)
+        .unwrap_or("engine")
+        .to_owned();
     let nodes: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(10);
     let seconds: u64 = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(10);
     let seed: u64 = args.get(3).and_then(|a| a.parse().ok()).unwrap_or(1);
@@ -36,7 +40,9 @@ fn main() {
             let summary = workload::run(e, workload);
             (summary, format!("{:?}", e.net_stats()))
         }),
-        "turmoil" => simnet::sim::simulate(config, move |w| (workload::run(w, workload), String::new())),
+        "turmoil" => {
+            simnet::sim::simulate(config, move |w| (workload::run(w, workload), String::new()))
+        }
         other => panic!("unknown engine {other:?}: engine or turmoil"),
     }
     .expect("simulation thread");

@@ -36,7 +36,10 @@ fn main() {
         .expect("scenario directory")
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
-        .filter(|p| only.as_ref().is_none_or(|o| p.to_string_lossy().contains(o.as_str())))
+        .filter(|p| {
+            only.as_ref()
+                .is_none_or(|o| p.to_string_lossy().contains(o.as_str()))
+        })
         .collect();
     files.sort();
     if let Some(seeds) = seeds {
@@ -62,9 +65,8 @@ fn main() {
         let e = started.elapsed().as_secs_f64();
         wall_turmoil += t;
         wall_engine += e;
-        let passed = |r: &Result<simnet::scenario::outcome::Outcome, _>| {
-            r.as_ref().is_ok_and(|o| o.passed)
-        };
+        let passed =
+            |r: &Result<simnet::scenario::outcome::Outcome, _>| r.as_ref().is_ok_and(|o| o.passed);
         let (pt, pe) = (passed(&on_turmoil), passed(&on_engine));
         match (pt, pe) {
             (true, true) => both += 1,
@@ -84,7 +86,10 @@ fn main() {
             match &on_engine {
                 Ok(outcome) => {
                     for failure in outcome.failures().iter().take(4) {
-                        println!("        engine: {}", failure.replace('\n', "\n                "));
+                        println!(
+                            "        engine: {}",
+                            failure.replace('\n', "\n                ")
+                        );
                     }
                 }
                 Err(error) => println!("        engine error: {error}"),

@@ -250,7 +250,12 @@ impl SimNet {
     /// Segments waiting for delivery (held ones included).
     pub fn in_flight(&self) -> usize {
         let net = self.lock();
-        net.queue.len() + net.links.values().map(|l| l.held_segments.len()).sum::<usize>()
+        net.queue.len()
+            + net
+                .links
+                .values()
+                .map(|l| l.held_segments.len())
+                .sum::<usize>()
     }
 
     // ---- faults ----------------------------------------------------------
@@ -736,9 +741,11 @@ impl AsyncRead for SimStream {
             return Poll::Pending;
         }
         let n = end.recv.len().min(buf.len());
-        for (slot, byte) in buf.iter_mut().zip(end.recv.drain(..n)) {
-            *slot = byte;
-        }
+        let (front, back) = end.recv.as_slices();
+        let first = front.len().min(n);
+        buf[..first].copy_from_slice(&front[..first]);
+        buf[first..n].copy_from_slice(&back[..n - first]);
+        end.recv.drain(..n);
         // The window opens at once: acknowledgements are not modelled.
         peer.unread_out = peer.unread_out.saturating_sub(n);
         let writer = peer.write_waker.take();

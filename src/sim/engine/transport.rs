@@ -135,7 +135,9 @@ impl Transport for EngineTcp {
     ) -> Poll<TransportEvent<Self::ListenerUpgrade, io::Error>> {
         let (host, ip) = (self.host, self.ip);
         for index in 0..self.listeners.len() {
-            let Listener { id, port, token, .. } = self.listeners[index];
+            let Listener {
+                id, port, token, ..
+            } = self.listeners[index];
             let local = multiaddr(ip, port);
             if !self.listeners[index].announced {
                 self.listeners[index].announced = true;
