@@ -7,8 +7,11 @@
 //! and the N − 1 after it (a sweep, one thread), and prints every failing
 //! seed.
 //!
+//! With `--explore N` it generates N scenarios (`simnet explore`'s
+//! generator, profile `all`, seeds 0..N) and runs each on both simulators.
+//!
 //! ```sh
-//! cargo run --release --example engine_suite -- [DIR] [--only NAME] [--seeds N]
+//! cargo run --release --example engine_suite -- [DIR] [--only NAME] [--seeds N] [--explore N]
 //! ```
 
 use std::{path::PathBuf, time::Instant};
@@ -24,7 +27,11 @@ fn main() {
     let mut only: Option<String> = None;
     let mut seeds: Option<u64> = None;
     while let Some(arg) = args.next() {
-        if arg == "--seeds" {
+        if arg == "--explore" {
+            let runs = args.next().and_then(|n| n.parse().ok()).unwrap_or(20);
+            explore(runs);
+            return;
+        } else if arg == "--seeds" {
             seeds = args.next().and_then(|n| n.parse().ok());
         } else if arg == "--only" {
             only = args.next();
@@ -140,5 +147,43 @@ fn sweep(files: &[PathBuf], seeds: u64) {
     println!(
         "{runs} runs, {failed} failed, {wall:.1}s wall on one thread ({:.0} runs/s)",
         runs as f64 / wall
+    );
+}
+
+/// `runs` generated scenarios on turmoil and on the engine.
+fn explore(runs: u64) {
+    use simnet::{
+        explore::{generate, Profile},
+        scenario::load_str,
+    };
+    let (mut wall_turmoil, mut wall_engine) = (0.0, 0.0);
+    let (mut agree, mut differ) = (0, 0);
+    for seed in 0..runs {
+        let model = generate(seed, Profile::All);
+        let yaml = serde_saphyr::to_string(&model).expect("serialise");
+        let plan = load_str(&yaml, "generated").expect("loads");
+        let started = Instant::now();
+        let on_turmoil = run(&plan, seed, Mode::Simulated);
+        wall_turmoil += started.elapsed().as_secs_f64();
+        let started = Instant::now();
+        let on_engine = run_on_engine(&plan, seed);
+        wall_engine += started.elapsed().as_secs_f64();
+        let verdict = |r: &Result<simnet::scenario::outcome::Outcome, _>| match r {
+            Ok(o) if o.passed => "pass".to_owned(),
+            Ok(o) => format!("FAIL {}", simnet::explore::failure_class(o)),
+            Err(e) => format!("error {e}"),
+        };
+        let (t, e) = (verdict(&on_turmoil), verdict(&on_engine));
+        if t == e {
+            agree += 1;
+        } else {
+            differ += 1;
+            println!("seed {seed}: turmoil {t} | engine {e}");
+        }
+    }
+    println!(
+        "{runs} generated runs: {agree} same verdict, {differ} differ; turmoil {:.1} runs/s, engine {:.1} runs/s (one thread)",
+        runs as f64 / wall_turmoil,
+        runs as f64 / wall_engine
     );
 }

@@ -233,6 +233,13 @@ impl Engine {
         self.net.stats()
     }
 
+    /// Tasks alive on the runtime: nodes, collectors, the network driver
+    /// and the connection tasks libp2p spawned. A crash must not leave any
+    /// behind.
+    pub fn alive_tasks(&self) -> usize {
+        self.rt.metrics().num_alive_tasks()
+    }
+
     /// Runs the runtime until `future` completes; time jumps over idle gaps.
     fn drive<F: Future>(&mut self, future: F) -> F::Output {
         let output = self.local.block_on(&self.rt, future);
