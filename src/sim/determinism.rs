@@ -41,11 +41,14 @@ struct Clock {
     elapsed: Duration,
 }
 
+/// Where the virtual clock reads its time: virtual time since the start.
+pub type ClockSource = fn() -> Option<Duration>;
+
 thread_local! {
     static CLOCK: Cell<Option<Clock>> = const { Cell::new(None) };
     static RNG: RefCell<Option<ChaCha20Rng>> = const { RefCell::new(None) };
     static WALL_OFFSET_MS: Cell<i64> = const { Cell::new(0) };
-    static CLOCK_SOURCE: Cell<Option<fn() -> Option<Duration>>> = const { Cell::new(None) };
+    static CLOCK_SOURCE: Cell<Option<ClockSource>> = const { Cell::new(None) };
     static IN_CLOCK_SOURCE: Cell<bool> = const { Cell::new(false) };
 }
 
@@ -93,7 +96,7 @@ impl Drop for Determinism {
 /// then reads the time of the event it runs at. When `source` answers `None`
 /// (outside the runtime), or while it runs (a clock read of its own), the
 /// last time it answered stands.
-pub fn set_clock_source(source: Option<fn() -> Option<Duration>>) {
+pub fn set_clock_source(source: Option<ClockSource>) {
     CLOCK_SOURCE.with(|s| s.set(source));
 }
 
