@@ -10,8 +10,15 @@
 //! With `--explore N` it generates N scenarios (`simnet explore`'s
 //! generator, profile `all`, seeds 0..N) and runs each on both simulators.
 //!
+//! With `--compare` it runs each file at its own seed on both and compares
+//! the traces without their times: `same` (the same lines in the same
+//! order), `reordered` (the same lines, another order) or `differs` (lines
+//! only one side has, printed with `-` for turmoil and `+` for the engine).
+//!
+//! `--show` prints both traces too.
+//!
 //! ```sh
-//! cargo run --release --example engine_suite -- [DIR] [--only NAME] [--seeds N] [--explore N]
+//! cargo run --release --example engine_suite -- [DIR] [--only NAME] [--seeds N] [--explore N] [--compare] [--show]
 //! ```
 
 use std::{path::PathBuf, time::Instant};
@@ -26,8 +33,14 @@ fn main() {
     let mut dir = PathBuf::from("scenarios");
     let mut only: Option<String> = None;
     let mut seeds: Option<u64> = None;
+    let mut compare_all = false;
+    let mut show = false;
     while let Some(arg) = args.next() {
-        if arg == "--explore" {
+        if arg == "--show" {
+            show = true;
+        } else if arg == "--compare" {
+            compare_all = true;
+        } else if arg == "--explore" {
             let runs = args.next().and_then(|n| n.parse().ok()).unwrap_or(20);
             explore(runs);
             return;
@@ -49,6 +62,10 @@ fn main() {
         })
         .collect();
     files.sort();
+    if compare_all || show {
+        compare(&files, show);
+        return;
+    }
     if let Some(seeds) = seeds {
         sweep(&files, seeds);
         return;
@@ -186,4 +203,59 @@ fn explore(runs: u64) {
         runs as f64 / wall_turmoil,
         runs as f64 / wall_engine
     );
+}
+
+/// Each file's trace on both simulators, times left out.
+fn compare(files: &[PathBuf], show: bool) {
+    use std::collections::BTreeMap;
+    let timeless = |o: &simnet::scenario::outcome::Outcome| -> Vec<String> {
+        o.trace
+            .iter()
+            .map(|l| format!("{}: {}", l.node, l.text))
+            .collect()
+    };
+    let (mut same, mut reordered, mut differs) = (0, 0, 0);
+    for path in files {
+        let name = path.file_stem().unwrap().to_string_lossy().into_owned();
+        let Ok(plan) = load_file(path) else { continue };
+        let (Ok(t), Ok(e)) = (
+            run(&plan, plan.seed, Mode::Simulated),
+            run_on_engine(&plan, plan.seed),
+        ) else {
+            println!("error   {name}");
+            continue;
+        };
+        if show {
+            println!("--- {name} on turmoil");
+            t.trace.iter().for_each(|l| println!("{l}"));
+            println!("+++ {name} on the engine");
+            e.trace.iter().for_each(|l| println!("{l}"));
+        }
+        let (lt, le) = (timeless(&t), timeless(&e));
+        if lt == le {
+            same += 1;
+            println!("same       {name} ({} lines)", lt.len());
+            continue;
+        }
+        let mut count: BTreeMap<&str, i64> = BTreeMap::new();
+        for l in &lt {
+            *count.entry(l).or_default() -= 1;
+        }
+        for l in &le {
+            *count.entry(l).or_default() += 1;
+        }
+        let extra: Vec<_> = count.iter().filter(|(_, c)| **c != 0).collect();
+        if extra.is_empty() {
+            reordered += 1;
+            println!("reordered  {name} ({} lines)", lt.len());
+        } else {
+            differs += 1;
+            println!("differs    {name} ({} vs {} lines)", lt.len(), le.len());
+            for (line, c) in extra.iter().take(6) {
+                let sign = if **c > 0 { '+' } else { '-' };
+                println!("    {sign}{} {line}", c.abs());
+            }
+        }
+    }
+    println!("{same} same, {reordered} reordered, {differs} differ (times left out)");
 }

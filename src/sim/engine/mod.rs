@@ -327,8 +327,9 @@ impl Network for Engine {
         if self.nodes.contains_key(name) {
             return Err(NetworkError::DuplicateNode(name.to_owned()));
         }
+        // As turmoil numbers its hosts: 192.168.0.1, 192.168.0.2, …
         let index = self.nodes.len() + 1;
-        let ip = Ipv4Addr::new(10, (index >> 16) as u8, (index >> 8) as u8, index as u8);
+        let ip = Ipv4Addr::new(192, 168, (index >> 8) as u8, index as u8);
         let host = self.net.add_host(ip);
         let keys = node_keys(self.config.seed, name);
         let peer_id = keys.peer_id();
@@ -493,8 +494,8 @@ impl Faults for Engine {
         self.record("world", Record::Fault(Fault::GlobalLoss { rate }));
     }
 
-    /// Aborts the node's tasks and turns its host off; its connections are
-    /// reset, so the connection tasks libp2p spawned end too.
+    /// Aborts the node's tasks; its connections are reset (peers get an
+    /// RST), so the connection tasks libp2p spawned end too.
     fn crash(&mut self, node: &str) -> Result<(), NetworkError> {
         let host = self.host(node)?;
         self.trace.append(&mut self.sink.borrow_mut());
@@ -503,18 +504,21 @@ impl Faults for Engine {
             task.abort();
             collector.abort();
         }
-        self.net.crash(host);
+        {
+            // The RSTs leave at the runtime's time.
+            let _enter = self.rt.enter();
+            self.net.crash(host);
+        }
         self.record(node, Record::Crashed);
         Ok(())
     }
 
     /// Starts the node again with the same identity and address.
     fn restart(&mut self, node: &str) -> Result<(), NetworkError> {
-        let host = self.host(node)?;
+        self.node(node)?;
         if self.is_running(node) {
             return Ok(());
         }
-        self.net.restart(host);
         self.record(node, Record::Restarted);
         self.spawn_node(node)
     }

@@ -2,7 +2,8 @@
 //! segments travel in one queue ordered by (delivery time, sequence number).
 //!
 //! A write is one segment. It leaves at once and is delivered after a
-//! latency drawn from the network's own seeded generator, never earlier than
+//! latency drawn from the network's own seeded generator (shaped as turmoil
+//! shapes it, see `Inner::draw_latency`), never earlier than
 //! the segment sent before it from the same host to the same host (links are
 //! FIFO, as turmoil's are). One driver task ([`SimNet::driver`]) sleeps until
 //! the head of the queue is due, so a paused tokio runtime jumps straight to
@@ -42,6 +43,8 @@ use crate::sim::transport::WireTap;
 pub const WINDOW: usize = 1 << 20;
 /// Largest segment one write sends.
 const MAX_SEGMENT: usize = 64 * 1024;
+/// Rate of the exponential that shapes latencies inside their range.
+const LATENCY_RATE: f64 = 5.0;
 /// First port a dialing host picks for its side of a connection.
 const FIRST_EPHEMERAL_PORT: u16 = 49_152;
 
@@ -59,7 +62,7 @@ pub struct NetStats {
     pub sent: u64,
     /// Segments delivered to their host.
     pub delivered: u64,
-    /// Segments dropped: partition, loss, a hole before them, a host down.
+    /// Segments dropped: partition, loss, a hole before them.
     pub dropped: u64,
 }
 
@@ -87,7 +90,6 @@ struct Inner {
 
 struct Host {
     ip: Ipv4Addr,
-    up: bool,
     next_port: u16,
     listeners: BTreeMap<u16, Listener>,
 }
@@ -229,7 +231,6 @@ impl SimNet {
         let id = net.hosts.len();
         net.hosts.push(Host {
             ip,
-            up: true,
             next_port: FIRST_EPHEMERAL_PORT,
             listeners: BTreeMap::new(),
         });
@@ -313,32 +314,44 @@ impl SimNet {
         self.lock().global_loss = rate.clamp(0.0, 1.0);
     }
 
-    /// Turns `host` off: its listeners go, every connection end on it is
-    /// reset (its tasks see errors and end), and segments reaching it are
-    /// dropped until [`Self::restart`]. Segments it already sent stay on
-    /// the wire.
+    /// The process on `host` dies and its operating system cleans up: its
+    /// listeners close (later dials are refused) and every connection end on
+    /// it is reset, with an RST sent to each peer, which therefore learns of
+    /// the crash one latency later (as with turmoil's crash). A restarted
+    /// node simply listens again.
     pub fn crash(&self, host: HostId) {
+        let now = Instant::now();
         let mut net = self.lock();
         let mut wakers = Vec::new();
-        let h = &mut net.hosts[host];
-        h.up = false;
-        for listener in std::mem::take(&mut h.listeners).into_values() {
+        for listener in std::mem::take(&mut net.hosts[host].listeners).into_values() {
             wakers.extend(listener.waker);
         }
-        for conn in net.conns.values_mut() {
-            for end in conn.ends.iter_mut().filter(|e| e.host == host) {
+        let mut resets = Vec::new();
+        for (&id, conn) in net.conns.iter_mut() {
+            for side in 0..2 {
+                let end = &mut conn.ends[side];
+                if end.host != host || end.reset {
+                    continue;
+                }
                 end.reset = true;
                 end.wake_all(&mut wakers);
+                let peer = &conn.ends[1 - side];
+                if !peer.reset && conn.state != ConnState::Refused {
+                    resets.push(Segment {
+                        from: host,
+                        to: peer.host,
+                        conn: id,
+                        side: 1 - side,
+                        kind: Kind::Rst,
+                    });
+                }
             }
+        }
+        for rst in resets {
+            net.send(rst, now, &mut wakers);
         }
         drop(net);
         wake(wakers);
-    }
-
-    /// Turns `host` on again, with no sockets. Its old connections stay
-    /// reset: a peer that writes to one gets an RST.
-    pub fn restart(&self, host: HostId) {
-        self.lock().hosts[host].up = true;
     }
 
     // ---- listeners and connections ---------------------------------------
@@ -453,13 +466,19 @@ impl SimNet {
 }
 
 impl Inner {
+    /// A latency in `range`, shaped as today's turmoil world draws it:
+    /// `min + (max − min) · X` with X exponential of rate 5 (mean 0.2), capped
+    /// at `max`, so most segments are near the minimum and a few are slow.
     fn draw_latency(&mut self, range: (Duration, Duration)) -> Duration {
         let (min, max) = range;
-        let span = max.saturating_sub(min).as_micros() as u64;
-        if span == 0 {
+        let span = max.saturating_sub(min);
+        if span.is_zero() {
             return min;
         }
-        min + Duration::from_micros(self.rng.next_u64() % (span + 1))
+        // Uniform in (0, 1], then the exponential's inverse distribution.
+        let uniform = ((self.rng.next_u64() >> 11) as f64 + 1.0) / (1u64 << 53) as f64;
+        let x = -uniform.ln() / LATENCY_RATE;
+        (min + span.mul_f64(x.min(1.0))).min(max)
     }
 
     fn lost(&mut self, rate: f64) -> bool {
@@ -469,10 +488,6 @@ impl Inner {
     /// A segment leaves `from`: dropped by a partition or loss, or queued.
     fn send(&mut self, segment: Segment, now: Instant, wakers: &mut Vec<Waker>) {
         self.stats.sent += 1;
-        if !self.hosts[segment.from].up {
-            self.stats.dropped += 1;
-            return;
-        }
         let link = self.links.get(&link_key(segment.from, segment.to));
         let (partitioned, loss) = link.map_or((false, 0.0), |l| (l.partitioned, l.loss));
         let loss = loss.max(self.global_loss);
@@ -551,11 +566,6 @@ impl Inner {
     }
 
     fn deliver(&mut self, segment: Segment, now: Instant, wakers: &mut Vec<Waker>) {
-        if !self.hosts[segment.to].up {
-            // The machine is off: nothing answers.
-            self.stats.dropped += 1;
-            return;
-        }
         self.stats.delivered += 1;
         let Segment {
             from,
