@@ -355,6 +355,8 @@ fn bench_report_writes_the_expected_markdown_and_chart_from_criterion_results() 
                 .map(|r| Round {
                     ours_ns: r * 1000.0,
                     baseline_ns: 1000.0,
+                    ours_cpu_ns: r * 900.0,
+                    baseline_cpu_ns: 1000.0,
                 })
                 .collect(),
         };

@@ -74,8 +74,14 @@ impl Interleaver {
         };
         let mut measured = Vec::with_capacity(rounds);
         for round in 0..rounds {
-            let per_iter = |side: Side<'_>| side(batch).as_nanos() as f64 / batch as f64;
-            let (ours_ns, baseline_ns) = if round % 2 == 0 {
+            // (wall, CPU) per iteration.
+            let per_iter = |side: Side<'_>| {
+                let cpu = process_cpu();
+                let wall = side(batch).as_nanos() as f64;
+                let cpu = process_cpu().saturating_sub(cpu).as_nanos() as f64;
+                (wall / batch as f64, cpu / batch as f64)
+            };
+            let ((ours_ns, ours_cpu_ns), (baseline_ns, baseline_cpu_ns)) = if round % 2 == 0 {
                 let o = per_iter(ours);
                 (o, per_iter(baseline))
             } else {
@@ -85,6 +91,8 @@ impl Interleaver {
             measured.push(Round {
                 ours_ns,
                 baseline_ns,
+                ours_cpu_ns,
+                baseline_cpu_ns,
             });
         }
         let pair = Pair {
@@ -95,8 +103,11 @@ impl Interleaver {
             rounds: measured,
         };
         if let Some(s) = pair.summary() {
+            let cpu = pair
+                .cpu_summary()
+                .map_or(String::new(), |c| format!("; CPU {:.3}×", c.median));
             println!(
-                "interleaved/{group}/{parameter}: simnet ÷ {baseline_name} = {:.3}× (quartiles {:.3}–{:.3}, {} rounds of {batch})",
+                "interleaved/{group}/{parameter}: simnet ÷ {baseline_name} = {:.3}× (quartiles {:.3}–{:.3}, {} rounds of {batch}{cpu})",
                 s.median, s.low, s.high, s.rounds
             );
         }
@@ -127,4 +138,18 @@ fn warm_up(side: Side<'_>) -> Duration {
         iters += 1;
     }
     spent / iters
+}
+
+/// CPU time this process has used so far, all threads, user and system
+/// (`getrusage`, which simnet's simulated clock leaves alone).
+fn process_cpu() -> Duration {
+    // SAFETY: `usage` is a valid, writable rusage for getrusage to fill.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) } != 0 {
+        return Duration::ZERO;
+    }
+    let time = |t: libc::timeval| {
+        Duration::from_secs(t.tv_sec as u64) + Duration::from_micros(t.tv_usec as u64)
+    };
+    time(usage.ru_utime) + time(usage.ru_stime)
 }

@@ -46,13 +46,22 @@ pub struct Pair {
     pub rounds: Vec<Round>,
 }
 
-/// One round: both sides' mean time per iteration, in nanoseconds.
+/// One round: both sides' mean wall time per iteration, in nanoseconds,
+/// and the CPU time the process spent per iteration meanwhile (every
+/// thread, user and system): the work, which other processes on the
+/// machine disturb less than the wall time.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Round {
-    /// simnet's.
+    /// simnet's wall time.
     pub ours_ns: f64,
-    /// The baseline's.
+    /// The baseline's wall time.
     pub baseline_ns: f64,
+    /// simnet's CPU time.
+    #[serde(default)]
+    pub ours_cpu_ns: f64,
+    /// The baseline's CPU time.
+    #[serde(default)]
+    pub baseline_cpu_ns: f64,
 }
 
 /// A pair's figure: the median round's time ratio (simnet ÷ baseline, above
@@ -70,13 +79,35 @@ pub struct Summary {
 }
 
 impl Pair {
-    /// The median and quartiles of the rounds' time ratios; `None` without rounds.
+    /// The median and quartiles of the rounds' wall-time ratios; `None` without rounds.
     pub fn summary(&self) -> Option<Summary> {
-        let mut ratios: Vec<f64> = self
-            .rounds
-            .iter()
-            .filter(|r| r.baseline_ns > 0.0)
-            .map(|r| r.ours_ns / r.baseline_ns)
+        Summary::of(self.rounds.iter().map(|r| (r.ours_ns, r.baseline_ns)))
+    }
+
+    /// The same of the rounds' CPU-time ratios; `None` when no CPU time was measured.
+    pub fn cpu_summary(&self) -> Option<Summary> {
+        Summary::of(
+            self.rounds
+                .iter()
+                .map(|r| (r.ours_cpu_ns, r.baseline_cpu_ns)),
+        )
+    }
+
+    /// Whether `other` measured the same comparison.
+    pub fn same_comparison(&self, other: &Pair) -> bool {
+        self.group == other.group
+            && self.parameter == other.parameter
+            && self.baseline == other.baseline
+    }
+}
+
+impl Summary {
+    /// The median and quartiles of `ours ÷ baseline` over `rounds`, leaving
+    /// out rounds with nothing measured; `None` when none is left.
+    fn of(rounds: impl Iterator<Item = (f64, f64)>) -> Option<Summary> {
+        let mut ratios: Vec<f64> = rounds
+            .filter(|(ours, baseline)| *ours > 0.0 && *baseline > 0.0)
+            .map(|(ours, baseline)| ours / baseline)
             .collect();
         if ratios.is_empty() {
             return None;
@@ -88,13 +119,6 @@ impl Pair {
             high: quantile(&ratios, 0.75),
             rounds: ratios.len(),
         })
-    }
-
-    /// Whether `other` measured the same comparison.
-    pub fn same_comparison(&self, other: &Pair) -> bool {
-        self.group == other.group
-            && self.parameter == other.parameter
-            && self.baseline == other.baseline
     }
 }
 
@@ -207,6 +231,8 @@ mod tests {
                 .map(|r| Round {
                     ours_ns: r * 1000.0,
                     baseline_ns: 1000.0,
+                    ours_cpu_ns: r * 500.0,
+                    baseline_cpu_ns: 400.0,
                 })
                 .collect(),
         }
@@ -228,6 +254,11 @@ mod tests {
         assert!((s.high - 1.4).abs() < 1e-9, "{s:?}");
         assert_eq!(s.rounds, 5);
         assert_eq!(pair(&[]).summary(), None);
+        let cpu = pair(&[1.2]).cpu_summary().expect("measured");
+        assert!((cpu.median - 1.5).abs() < 1e-9, "{cpu:?}");
+        let mut unmeasured = pair(&[1.2]);
+        unmeasured.rounds[0].ours_cpu_ns = 0.0;
+        assert_eq!(unmeasured.cpu_summary(), None);
     }
 
     #[test]

@@ -152,17 +152,20 @@ fn interleaved_table(out: &mut String, interleaved: &[Compared]) {
     let _ = writeln!(
         out,
         "simnet and its baseline alternate in rounds (A B, B A, …), a batch of \
-         iterations each; the figure is the median round's ratio. Two full runs \
-         agree when their medians differ by at most {AGREEMENT}.\n"
+         iterations each; the figure is the median round's ratio of wall time. Two \
+         full runs agree when their medians differ by at most {AGREEMENT}. The CPU \
+         column is the median ratio of the process's CPU time (all threads, user \
+         and system) over the same rounds: the work done, which other load on the \
+         machine disturbs less.\n"
     );
     let _ = writeln!(
         out,
-        "| group | parameter | baseline | latest run | quartiles | rounds × batch | previous run | agree |\n|---|---|---|---|---|---|---|---|"
+        "| group | parameter | baseline | latest run | quartiles | rounds × batch | previous run | agree | CPU |\n|---|---|---|---|---|---|---|---|---|"
     );
     for c in interleaved {
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {:.3}× | {:.3}–{:.3} | {} × {} | {} | {} |",
+            "| {} | {} | {} | {:.3}× | {:.3}–{:.3} | {} × {} | {} | {} | {} |",
             c.pair.group,
             c.pair.parameter,
             c.pair.baseline,
@@ -177,7 +180,10 @@ fn interleaved_table(out: &mut String, interleaved: &[Compared]) {
                 Some(true) => "yes",
                 Some(false) => "**no**",
                 None => "–",
-            }
+            },
+            c.pair
+                .cpu_summary()
+                .map_or("–".into(), |s| format!("{:.3}×", s.median))
         );
     }
     out.push('\n');

@@ -320,6 +320,8 @@ mod tests {
                 rounds: vec![Round {
                     ours_ns: median,
                     baseline_ns: 1.0,
+                    ours_cpu_ns: 0.0,
+                    baseline_cpu_ns: 0.0,
                 }],
             },
             latest: Summary {
