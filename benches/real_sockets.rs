@@ -196,7 +196,7 @@ fn direct(c: &mut Criterion, inter: &mut Interleaver) {
         rt.block_on(async { bare::TcpEcho::connect(bare::tcp_echo_server().await).await });
 
     for (size, label) in PAYLOADS {
-        let payload = vec![0xa5u8; size];
+        let payload = bytes::Bytes::from(vec![0xa5u8; size]);
         for in_flight in IN_FLIGHT {
             if quick() && size == 1024 * 1024 && in_flight == 32 {
                 // 64 MiB echoed per iteration: too slow for a smoke run.

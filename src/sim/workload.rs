@@ -91,7 +91,7 @@ pub fn run(world: &mut World, workload: Workload) -> Result<Summary, NetworkErro
             for (i, name) in names.iter().enumerate() {
                 let request = InstanceMessageRequest {
                     protocol: "workload/echo".into(),
-                    payload: format!("{second}/{i}").into_bytes(),
+                    payload: format!("{second}/{i}").into_bytes().into(),
                     metadata: None,
                 };
                 let _ = world.send(name, &names[(i + 1) % n], request)?;
