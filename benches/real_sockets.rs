@@ -322,7 +322,8 @@ fn bare_broadcasts(rt: &Runtime, n: usize) -> SideFn<'_> {
 /// Criterion's filter, if one was given: the first argument that is neither
 /// a flag nor a flag's value.
 fn filter(args: &[String]) -> Option<String> {
-    const TAKES_VALUE: [&str; 12] = [
+    const TAKES_VALUE: [&str; 16] = [
+        "--color",
         "--save-baseline",
         "--baseline",
         "--baseline-lenient",
@@ -334,7 +335,10 @@ fn filter(args: &[String]) -> Option<String> {
         "--noise-threshold",
         "--confidence-level",
         "--significance-level",
+        "--profile-time",
+        "--plotting-backend",
         "--output-format",
+        "--format",
     ];
     let mut previous: Option<&str> = None;
     for arg in args.iter().skip(1) {

@@ -13,8 +13,8 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::{
     event::{Event, InboundId, SendError, SendId},
-    sends::SendIds,
     handshake::{HandshakeFailure, HandshakeState},
+    sends::SendIds,
     wire::{InstanceMessageRequest, InstanceMessageResponse, Wire},
 };
 
@@ -185,11 +185,7 @@ pub struct Control {
 }
 
 impl Control {
-    pub(crate) fn new(
-        peer_id: PeerId,
-        commands: mpsc::Sender<Command>,
-        send_ids: SendIds,
-    ) -> Self {
+    pub(crate) fn new(peer_id: PeerId, commands: mpsc::Sender<Command>, send_ids: SendIds) -> Self {
         Self {
             peer_id,
             commands,

@@ -613,7 +613,6 @@ mod tests {
         );
     }
 
-
     #[test]
     fn a_received_payload_shares_the_frame_instead_of_copying_it() {
         let request = InstanceMessageRequest {
@@ -692,7 +691,10 @@ mod tests {
             }
             .to_bytes(),
             InstanceMessageResponse::Success { data: None }.to_bytes(),
-            InstanceMessageResponse::Protocol { data: vec![5; 10].into() }.to_bytes(),
+            InstanceMessageResponse::Protocol {
+                data: vec![5; 10].into(),
+            }
+            .to_bytes(),
             InstanceMessageResponse::Error {
                 code: 403,
                 message: "handshake required".into(),
@@ -741,7 +743,9 @@ mod tests {
             InstanceMessageResponse::Success {
                 data: Some(vec![1].into()),
             },
-            InstanceMessageResponse::Protocol { data: vec![2, 3].into() },
+            InstanceMessageResponse::Protocol {
+                data: vec![2, 3].into(),
+            },
             InstanceMessageResponse::Error {
                 code: 500,
                 message: "x".into(),

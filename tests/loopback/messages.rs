@@ -340,7 +340,11 @@ async fn a_submitted_send_has_its_id_at_once_and_exactly_one_outcome_even_when_r
     .await;
 
     // Not verified yet: the refusal is the submitted send's outcome.
-    let early = a.handle.submit(b.peer_id(), request(b"early")).await.unwrap();
+    let early = a
+        .handle
+        .submit(b.peer_id(), request(b"early"))
+        .await
+        .unwrap();
     let refused = a
         .wait_for("the refusal", |e| matches!(e, Event::SendOutcome { .. }))
         .await;

@@ -69,7 +69,12 @@ impl Node {
 
     /// A send the application submitted as `id` without waiting: a refusal
     /// is its one outcome.
-    pub(super) fn submit_send(&mut self, id: SendId, peer: PeerId, request: InstanceMessageRequest) {
+    pub(super) fn submit_send(
+        &mut self,
+        id: SendId,
+        peer: PeerId,
+        request: InstanceMessageRequest,
+    ) {
         if let Err(refusal) = self.start_send(peer, request, Some(id)) {
             self.emit(Event::SendOutcome {
                 id,
