@@ -5,6 +5,8 @@ use std::{
     process::{Command, Output},
 };
 
+use simnet::bench_report::interleaved::{write_run, InterleavedRun, Pair, Round};
+
 /// Runs the `simnet` binary from the crate root.
 pub(crate) fn simnet(args: &[&str]) -> Output {
     simnet_with_env(args, &[])
@@ -325,8 +327,8 @@ fn bench_report_writes_the_expected_markdown_and_chart_from_criterion_results() 
         ("direct/bare_rr/64KiB-1", 371_000.0, ("Bytes", 65536)),
         ("direct/simnet/1MiB-1", 4_200_000.0, ("Bytes", 1 << 20)),
         ("direct/bare_rr/1MiB-1", 3_500_000.0, ("Bytes", 1 << 20)),
-        ("handshake/simnet", 1_300_000.0, ("Elements", 1)),
-        ("handshake/bare", 1_000_000.0, ("Elements", 1)),
+        ("handshake/simnet/1", 1_300_000.0, ("Elements", 1)),
+        ("handshake/bare/1", 1_000_000.0, ("Elements", 1)),
         ("handshake/simnet/16", 9_100_000.0, ("Elements", 16)),
         ("handshake/bare/16", 5_000_000.0, ("Elements", 16)),
         ("broadcast/simnet/2", 2_500_000_000.0, ("Elements", 40)),
@@ -334,18 +336,74 @@ fn bench_report_writes_the_expected_markdown_and_chart_from_criterion_results() 
     ] {
         write_criterion_result(&criterion, id, median_ns, throughput);
     }
+    // Two full interleaved runs and a smoke run, which the report skips:
+    // the latest full run's medians replace criterion's ratios for the
+    // targets, and each stands beside the run before it.
+    let interleaved = dir.join("interleaved");
+    for (started, quick, handshake, direct) in [
+        (100, false, 1.25, 1.10),
+        (200, false, 1.18, 1.02),
+        (300, true, 9.0, 9.0),
+    ] {
+        let pair = |group: &str, parameter: &str, baseline: &str, ratios: [f64; 3]| Pair {
+            group: group.into(),
+            parameter: parameter.into(),
+            baseline: baseline.into(),
+            batch: 10,
+            rounds: ratios
+                .iter()
+                .map(|r| Round {
+                    ours_ns: r * 1000.0,
+                    baseline_ns: 1000.0,
+                    ours_cpu_ns: r * 900.0,
+                    baseline_cpu_ns: 1000.0,
+                })
+                .collect(),
+        };
+        let run = InterleavedRun {
+            started_unix: started,
+            quick,
+            pairs: vec![
+                pair(
+                    "handshake",
+                    "1",
+                    "bare",
+                    [handshake - 0.02, handshake, handshake + 0.05],
+                ),
+                pair(
+                    "direct",
+                    "1MiB-1",
+                    "bare_rr",
+                    [direct - 0.01, direct, direct + 0.01],
+                ),
+            ],
+        };
+        write_run(&interleaved, &run).unwrap();
+    }
     let out_dir = dir.join("out");
     let out = simnet(&[
         "bench-report",
         "--criterion-dir",
         criterion.to_str().unwrap(),
+        "--interleaved-dir",
+        interleaved.to_str().unwrap(),
         "--out",
         out_dir.to_str().unwrap(),
     ]);
     let stdout = text(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{stdout}{}", text(&out.stderr));
     assert!(
-        stdout.contains("MISSED direct 1MiB-1: throughput ≥ 0.9× bare_rr: 0.83×"),
+        stdout.contains("held   direct 64KiB-1: throughput ≥ 0.95× bare_rr: 0.96×"),
+        "criterion's ratio where nothing was interleaved: {stdout}"
+    );
+    assert!(
+        stdout.contains("held   direct 1MiB-1: throughput ≥ 0.95× bare_rr: 0.98×"),
+        "the interleaved 1.02×, not criterion's 1.20×: {stdout}"
+    );
+    assert!(
+        stdout.contains(
+            "held   handshake, 1 at once: time ≤ 1.2× a bare noise+yamux connection: 1.18×"
+        ),
         "{stdout}"
     );
 

@@ -3,6 +3,7 @@
 
 use std::{io, time::Duration};
 
+use bytes::Bytes;
 use futures::{AsyncReadExt, AsyncWriteExt, StreamExt};
 use libp2p::{
     gossipsub, identity::Keypair, request_response, swarm::dummy, Multiaddr, PeerId,
@@ -63,7 +64,7 @@ pub enum Report {
 pub enum Order {
     Dial(Multiaddr),
     Disconnect(PeerId),
-    Request(PeerId, Vec<u8>),
+    Request(PeerId, Bytes),
     Publish(Vec<u8>),
 }
 
@@ -195,7 +196,7 @@ pub async fn connection_node() -> Bare {
 #[derive(Clone, Default)]
 pub struct BytesCodec;
 
-async fn read_bytes<T: futures::AsyncRead + Unpin + Send>(io: &mut T) -> io::Result<Vec<u8>> {
+async fn read_bytes<T: futures::AsyncRead + Unpin + Send>(io: &mut T) -> io::Result<Bytes> {
     let mut len = [0u8; 4];
     io.read_exact(&mut len).await?;
     let len = u32::from_be_bytes(len) as usize;
@@ -207,7 +208,7 @@ async fn read_bytes<T: futures::AsyncRead + Unpin + Send>(io: &mut T) -> io::Res
     }
     let mut body = vec![0u8; len];
     io.read_exact(&mut body).await?;
-    Ok(body)
+    Ok(body.into())
 }
 
 async fn write_bytes<T: futures::AsyncWrite + Unpin + Send>(
@@ -221,17 +222,17 @@ async fn write_bytes<T: futures::AsyncWrite + Unpin + Send>(
 
 impl request_response::Codec for BytesCodec {
     type Protocol = StreamProtocol;
-    type Request = Vec<u8>;
-    type Response = Vec<u8>;
+    type Request = Bytes;
+    type Response = Bytes;
 
-    async fn read_request<T>(&mut self, _: &StreamProtocol, io: &mut T) -> io::Result<Vec<u8>>
+    async fn read_request<T>(&mut self, _: &StreamProtocol, io: &mut T) -> io::Result<Bytes>
     where
         T: futures::AsyncRead + Unpin + Send,
     {
         read_bytes(io).await
     }
 
-    async fn read_response<T>(&mut self, _: &StreamProtocol, io: &mut T) -> io::Result<Vec<u8>>
+    async fn read_response<T>(&mut self, _: &StreamProtocol, io: &mut T) -> io::Result<Bytes>
     where
         T: futures::AsyncRead + Unpin + Send,
     {
@@ -242,7 +243,7 @@ impl request_response::Codec for BytesCodec {
         &mut self,
         _: &StreamProtocol,
         io: &mut T,
-        req: Vec<u8>,
+        req: Bytes,
     ) -> io::Result<()>
     where
         T: futures::AsyncWrite + Unpin + Send,
@@ -254,7 +255,7 @@ impl request_response::Codec for BytesCodec {
         &mut self,
         _: &StreamProtocol,
         io: &mut T,
-        res: Vec<u8>,
+        res: Bytes,
     ) -> io::Result<()>
     where
         T: futures::AsyncWrite + Unpin + Send,

@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use bytes::Bytes;
 use libp2p::{Multiaddr, PeerId};
 use simnet::protocol::{
     loopback, Event, HandshakeState, InstanceMessageRequest, NodeConfig, NodeHandle, NodeKeys,
@@ -104,17 +105,18 @@ pub async fn connect(a: &mut Peer, b: &mut Peer) {
     b.wait_verified(a.id).await;
 }
 
-/// Sends `count` requests with `payload` from `a` to `to` at once and waits
-/// for every answer.
-pub async fn requests(a: &mut Peer, to: PeerId, payload: &[u8], count: usize) {
+/// Submits `count` requests with `payload` from `a` to `to` at once (each
+/// without waiting for the node, as the baseline's orders) and waits for
+/// every answer.
+pub async fn requests(a: &mut Peer, to: PeerId, payload: &Bytes, count: usize) {
     let mut pending: Vec<SendId> = Vec::with_capacity(count);
     for _ in 0..count {
         let request = InstanceMessageRequest {
             protocol: "bench".into(),
-            payload: payload.to_vec(),
+            payload: payload.clone(),
             metadata: None,
         };
-        pending.push(a.handle.send(to, request).await.expect("send accepted"));
+        pending.push(a.handle.submit(to, request).await.expect("node running"));
     }
     while !pending.is_empty() {
         let event = a.wait(|e| matches!(e, Event::SendOutcome { .. })).await;

@@ -5,7 +5,8 @@ use std::{collections::BTreeMap, fmt::Write as _};
 
 use super::{
     criterion::{BenchResult, Throughput},
-    targets::{check_targets, ratios, OURS},
+    interleaved::{Compared, AGREEMENT},
+    targets::{check_targets, ratios, Metric, Source, OURS},
 };
 
 /// The machine the figures come from, named in the report because ratios
@@ -38,8 +39,14 @@ fn rate_text(result: &BenchResult) -> String {
     }
 }
 
-/// The Markdown report.
-pub fn markdown(results: &[BenchResult], machine: &Machine, date: &str) -> String {
+/// The Markdown report: the targets, the interleaved comparisons of the
+/// latest runs, then criterion's medians group by group.
+pub fn markdown(
+    results: &[BenchResult],
+    interleaved: &[Compared],
+    machine: &Machine,
+    date: &str,
+) -> String {
     let all_ratios = ratios(results);
     let mut out = String::new();
     let _ = writeln!(out, "# Benchmarks\n");
@@ -51,14 +58,36 @@ pub fn markdown(results: &[BenchResult], machine: &Machine, date: &str) -> Strin
          Regenerate with `cargo bench && cargo run -- bench-report`.\n",
         machine.cpu, machine.cores
     );
-    let checked = check_targets(&all_ratios);
+    let checked = check_targets(&all_ratios, interleaved);
     if !checked.is_empty() {
         let _ = writeln!(out, "## Targets\n");
-        let _ = writeln!(out, "| target | measured | held |\n|---|---|---|");
+        let _ = writeln!(
+            out,
+            "Each target is checked against the interleaved median where there is one \
+             (quartiles of its rounds beside it, and the previous full run's median), \
+             otherwise against criterion's medians.\n"
+        );
+        let _ = writeln!(
+            out,
+            "| target | measured | quartiles | previous run | held |\n|---|---|---|---|---|"
+        );
         for t in &checked {
+            let (quartiles, previous) = match t.source {
+                Source::Criterion => ("criterion medians".to_owned(), "–".to_owned()),
+                Source::Interleaved {
+                    low,
+                    high,
+                    previous,
+                } => {
+                    let (low, high) = in_metric(t, low, high);
+                    let previous =
+                        previous.map_or("–".into(), |p| format!("{}×", in_metric(t, p, p).0));
+                    (format!("{low}–{high}"), previous)
+                }
+            };
             let _ = writeln!(
                 out,
-                "| {} | {:.2}× | {} |",
+                "| {} | {:.2}× | {quartiles} | {previous} | {} |",
                 t.text,
                 t.measured,
                 if t.met { "yes" } else { "**no**" }
@@ -66,6 +95,7 @@ pub fn markdown(results: &[BenchResult], machine: &Machine, date: &str) -> Strin
         }
         out.push('\n');
     }
+    interleaved_table(&mut out, interleaved);
     let mut groups: BTreeMap<&str, Vec<&BenchResult>> = BTreeMap::new();
     for r in results {
         groups.entry(&r.group).or_default().push(r);
@@ -100,4 +130,61 @@ pub fn markdown(results: &[BenchResult], machine: &Machine, date: &str) -> Strin
         out.push('\n');
     }
     out
+}
+
+/// Time ratios `low`, `high` in the target's metric, as text: throughput
+/// ratios are the inverse, so the quartiles swap.
+fn in_metric(t: &super::TargetOutcome, low: f64, high: f64) -> (String, String) {
+    if t.metric == Metric::Throughput {
+        (format!("{:.2}", 1.0 / high), format!("{:.2}", 1.0 / low))
+    } else {
+        (format!("{low:.2}"), format!("{high:.2}"))
+    }
+}
+
+/// The interleaved comparisons: each run's median time ratio with its
+/// quartiles, and whether the last two full runs agree.
+fn interleaved_table(out: &mut String, interleaved: &[Compared]) {
+    if interleaved.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "## Interleaved (time, simnet ÷ baseline)\n");
+    let _ = writeln!(
+        out,
+        "simnet and its baseline alternate in rounds (A B, B A, …), a batch of \
+         iterations each; the figure is the median round's ratio of wall time. Two \
+         full runs agree when their medians differ by at most {AGREEMENT}. The CPU \
+         column is the median ratio of the process's CPU time (all threads, user \
+         and system) over the same rounds: the work done, which other load on the \
+         machine disturbs less.\n"
+    );
+    let _ = writeln!(
+        out,
+        "| group | parameter | baseline | latest run | quartiles | rounds × batch | previous run | agree | CPU |\n|---|---|---|---|---|---|---|---|---|"
+    );
+    for c in interleaved {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {:.3}× | {:.3}–{:.3} | {} × {} | {} | {} | {} |",
+            c.pair.group,
+            c.pair.parameter,
+            c.pair.baseline,
+            c.latest.median,
+            c.latest.low,
+            c.latest.high,
+            c.latest.rounds,
+            c.pair.batch,
+            c.previous
+                .map_or("–".into(), |p| format!("{:.3}×", p.median)),
+            match c.agrees() {
+                Some(true) => "yes",
+                Some(false) => "**no**",
+                None => "–",
+            },
+            c.pair
+                .cpu_summary()
+                .map_or("–".into(), |s| format!("{:.3}×", s.median))
+        );
+    }
+    out.push('\n');
 }

@@ -1,16 +1,19 @@
 //! `reports/bench.md` and `reports/bench-throughput.svg` from criterion's
-//! results (`simnet bench-report`): medians, each simnet figure's ratio to
-//! every baseline measured beside it (same group, same parameter), whether
-//! the benchmark issue's targets hold, and a chart of direct-message
-//! throughput by payload size.
+//! results and the interleaved comparisons (`simnet bench-report`): medians,
+//! each simnet figure's ratio to every baseline measured beside it (same
+//! group, same parameter), the interleaved ratios of the last two runs,
+//! whether the benchmark issue's targets hold, and a chart of
+//! direct-message throughput by payload size.
 //!
-//! [`criterion`] reads the results, [`targets`] pairs and checks them,
+//! [`criterion`] reads criterion's results, [`interleaved`] the
+//! interleaved runs, [`targets`] pairs and checks them,
 //! [`markdown`](mod@markdown) and [`chart`] render them. The caller names
 //! the date and the [`Machine`], so the same results always give the same
 //! report.
 
 pub mod chart;
 pub mod criterion;
+pub mod interleaved;
 pub mod markdown;
 pub mod targets;
 
@@ -19,7 +22,7 @@ use std::path::{Path, PathBuf};
 pub use chart::Chart;
 pub use criterion::BenchResult;
 pub use markdown::Machine;
-pub use targets::{Target, TargetOutcome, TARGETS};
+pub use targets::{Source, Target, TargetOutcome, TARGETS};
 
 /// Why the report could not be made.
 #[derive(Debug, thiserror::Error)]
@@ -45,23 +48,28 @@ pub enum BenchReportError {
     Empty(PathBuf),
 }
 
-/// Reads criterion's results under `criterion_dir` and writes `bench.md` and
-/// `bench-throughput.svg` to `out_dir`, dated `date`, naming `machine`;
-/// returns every target checked.
+/// Reads criterion's results under `criterion_dir` and the interleaved runs
+/// under `interleaved_dir`, and writes `bench.md` and `bench-throughput.svg`
+/// to `out_dir`, dated `date`, naming `machine`; returns every target checked.
 pub fn write_bench_report(
     criterion_dir: &Path,
+    interleaved_dir: &Path,
     out_dir: &Path,
     date: &str,
     machine: &Machine,
 ) -> Result<Vec<TargetOutcome>, BenchReportError> {
     let results = criterion::collect(criterion_dir)?;
+    let interleaved = interleaved::compare_latest(&interleaved::read_runs(interleaved_dir)?);
     let io = |path: PathBuf| move |error| BenchReportError::Io { path, error };
     std::fs::create_dir_all(out_dir).map_err(io(out_dir.to_owned()))?;
     let md = out_dir.join("bench.md");
-    let mut text = markdown::markdown(&results, machine, date);
+    let mut text = markdown::markdown(&results, &interleaved, machine, date);
     text.push_str("![Direct-message throughput by payload size](bench-throughput.svg)\n");
     std::fs::write(&md, text).map_err(io(md.clone()))?;
     let svg = out_dir.join("bench-throughput.svg");
     std::fs::write(&svg, Chart::THROUGHPUT.throughput_svg(&results)).map_err(io(svg.clone()))?;
-    Ok(targets::check_targets(&targets::ratios(&results)))
+    Ok(targets::check_targets(
+        &targets::ratios(&results),
+        &interleaved,
+    ))
 }

@@ -9,9 +9,10 @@ use simnet::bench_report::{write_bench_report, BenchReportError, Machine};
 use super::{EXIT_PASS, EXIT_USAGE};
 use crate::Global;
 
-/// Turn criterion's benchmark results into reports/bench.md (medians,
-/// ratios to the baselines measured beside them, whether the targets
-/// hold) and reports/bench-throughput.svg.
+/// Turn criterion's benchmark results and the interleaved comparisons into
+/// reports/bench.md (medians, ratios to the baselines measured beside them,
+/// the last two interleaved runs side by side, whether the targets hold)
+/// and reports/bench-throughput.svg.
 ///
 /// Run the benchmarks first. Exits 0 when the report is written (whether
 /// or not every target held), 2 when there are no results.
@@ -22,6 +23,10 @@ pub(crate) struct BenchReportArgs {
     /// Where criterion wrote its results.
     #[arg(long, default_value = "target/criterion")]
     criterion_dir: PathBuf,
+    /// Where the real-socket benchmark wrote its interleaved runs (the
+    /// last two full runs are compared).
+    #[arg(long, default_value = "target/simnet-bench/interleaved")]
+    interleaved_dir: PathBuf,
     /// Where to write bench.md and bench-throughput.svg.
     #[arg(long, default_value = "reports")]
     out: PathBuf,
@@ -30,7 +35,13 @@ pub(crate) struct BenchReportArgs {
 impl BenchReportArgs {
     /// Writes the benchmark report and prints each target; returns the exit code.
     pub(crate) fn exec(self, _global: &Global) -> anyhow::Result<u8> {
-        match write_bench_report(&self.criterion_dir, &self.out, &today(), &this_machine()) {
+        match write_bench_report(
+            &self.criterion_dir,
+            &self.interleaved_dir,
+            &self.out,
+            &today(),
+            &this_machine(),
+        ) {
             Ok(targets) => {
                 for target in targets {
                     println!(

@@ -135,10 +135,10 @@ async fn run() -> Result<Vec<Check>, LoopbackError> {
 
     for response in [
         InstanceMessageResponse::Success {
-            data: Some(b"pong".to_vec()),
+            data: Some(bytes::Bytes::from_static(b"pong")),
         },
         InstanceMessageResponse::Protocol {
-            data: b"proto".to_vec(),
+            data: bytes::Bytes::from_static(b"proto"),
         },
         InstanceMessageResponse::Error {
             code: 418,
@@ -191,7 +191,7 @@ async fn round_trip(
 ) -> Result<(), String> {
     let request = InstanceMessageRequest {
         protocol: "demo/echo".into(),
-        payload: b"ping".to_vec(),
+        payload: bytes::Bytes::from_static(b"ping"),
         metadata: None,
     };
     let id = from

@@ -98,13 +98,13 @@ fn valid_bodies() -> Vec<Vec<u8>> {
         .to_bytes(),
         InstanceMessageRequest {
             protocol: "scenario".into(),
-            payload: b"hello".to_vec(),
-            metadata: Some(b"meta".to_vec()),
+            payload: b"hello".to_vec().into(),
+            metadata: Some(b"meta".to_vec().into()),
         }
         .to_bytes(),
         InstanceMessageResponse::Success { data: None }.to_bytes(),
         InstanceMessageResponse::Protocol {
-            data: vec![1, 2, 3],
+            data: vec![1, 2, 3].into(),
         }
         .to_bytes(),
         InstanceMessageResponse::Error {

@@ -166,7 +166,7 @@ where
     T: AsyncRead + Unpin + Send,
 {
     let body = read_frame_capped(io, max, unverified).await?;
-    M::decode(&body).map_err(|e| invalid(FrameError::Malformed(e)))
+    M::decode_shared(&bytes::Bytes::from(body)).map_err(|e| invalid(FrameError::Malformed(e)))
 }
 
 /// A `request_response` codec for one request type and one response type.
@@ -418,7 +418,7 @@ mod tests {
 
         let req = InstanceMessageRequest {
             protocol: "echo".into(),
-            payload: vec![1, 2, 3],
+            payload: vec![1, 2, 3].into(),
             metadata: None,
         };
         block_on(write_frame(&mut out, &req.to_bytes(), 64)).unwrap();

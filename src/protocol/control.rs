@@ -14,6 +14,7 @@ use tokio::sync::{mpsc, oneshot};
 use super::{
     event::{Event, InboundId, SendError, SendId},
     handshake::{HandshakeFailure, HandshakeState},
+    sends::SendIds,
     wire::{InstanceMessageRequest, InstanceMessageResponse, Wire},
 };
 
@@ -160,6 +161,7 @@ pub(crate) enum Command {
         InstanceMessageRequest,
         Reply<Result<SendId, SendError>>,
     ),
+    Submit(SendId, PeerId, InstanceMessageRequest),
     Respond(
         InboundId,
         InstanceMessageResponse,
@@ -179,11 +181,16 @@ pub(crate) enum Command {
 pub struct Control {
     peer_id: PeerId,
     commands: mpsc::Sender<Command>,
+    send_ids: SendIds,
 }
 
 impl Control {
-    pub(crate) fn new(peer_id: PeerId, commands: mpsc::Sender<Command>) -> Self {
-        Self { peer_id, commands }
+    pub(crate) fn new(peer_id: PeerId, commands: mpsc::Sender<Command>, send_ids: SendIds) -> Self {
+        Self {
+            peer_id,
+            commands,
+            send_ids,
+        }
     }
 
     /// The node's peer id.
@@ -227,6 +234,21 @@ impl Control {
         self.ask(|r| Command::Send(peer, request, r))
             .await
             .map_err(|_| SendError::Shutdown)?
+    }
+
+    /// Sends a direct message without waiting for the node to accept it:
+    /// the id is known at once, and exactly one [`Event::SendOutcome`] with
+    /// it follows, a refusal included (as [`super::SendFailure::Refused`]). An
+    /// application that sends many at once saves a round trip through the
+    /// node per message; [`Control::send`] reports a refusal directly.
+    pub async fn submit(
+        &self,
+        peer: PeerId,
+        request: InstanceMessageRequest,
+    ) -> Result<SendId, CommandError> {
+        let id = self.send_ids.next();
+        self.tell(Command::Submit(id, peer, request)).await?;
+        Ok(id)
     }
 
     /// Answers an inbound request delivered as [`Event::Request`].

@@ -45,6 +45,11 @@ pub enum SendFailure {
     /// The node shut down first.
     #[error("node shut down")]
     Shutdown,
+    /// The node refused a submitted send before sending anything (see
+    /// [`super::Control::submit`]); [`super::Control::send`] returns the
+    /// same refusal directly instead.
+    #[error("refused: {0}")]
+    Refused(SendError),
 }
 
 /// Why a send was refused before anything was sent.

@@ -206,17 +206,34 @@ pub fn verify(
     now_ms: u64,
     policy: &Policy,
 ) -> Result<[u8; 32], HandshakeFailure> {
+    verify_unless_checked(creds, remote, local, now_ms, policy, false)
+}
+
+/// [`verify`], leaving out the signature check when `signature_checked`
+/// says these very credentials from `remote` passed it before (see
+/// [`super::signatures`]); version, freshness and allow-list are judged
+/// all the same.
+pub fn verify_unless_checked(
+    creds: &HandshakeRequest,
+    remote: &PeerId,
+    local: &PeerId,
+    now_ms: u64,
+    policy: &Policy,
+    signature_checked: bool,
+) -> Result<[u8; 32], HandshakeFailure> {
     if !version::compatible(&policy.local_version, &creds.protocol_version) {
         return Err(HandshakeFailure::VersionMismatch {
             ours: policy.local_version.clone(),
             theirs: creds.protocol_version.clone(),
         });
     }
-    let key = VerifyingKey::from_bytes(&creds.public_key)
-        .map_err(|_| HandshakeFailure::InvalidPublicKey)?;
-    let payload = signing_payload(remote, local, creds.timestamp_ms, &creds.protocol_version);
-    key.verify(&payload, &Signature::from_bytes(&creds.signature))
-        .map_err(|_| HandshakeFailure::InvalidSignature)?;
+    if !signature_checked {
+        let key = VerifyingKey::from_bytes(&creds.public_key)
+            .map_err(|_| HandshakeFailure::InvalidPublicKey)?;
+        let payload = signing_payload(remote, local, creds.timestamp_ms, &creds.protocol_version);
+        key.verify(&payload, &Signature::from_bytes(&creds.signature))
+            .map_err(|_| HandshakeFailure::InvalidSignature)?;
+    }
     let skew_ms = creds.timestamp_ms as i128 - now_ms as i128;
     if skew_ms.unsigned_abs() > policy.freshness.as_millis() {
         return Err(HandshakeFailure::Stale {

@@ -24,6 +24,7 @@ use super::{
     handshake::{self, HandshakeFailure, HandshakeState, Policy, Session},
     misbehaviour::Misbehaviour,
     planted::{self, PlantedBug},
+    signatures::Signatures,
     wire::{HandshakeRequest, HandshakeResponse},
 };
 
@@ -77,6 +78,8 @@ pub(crate) struct Handshakes {
     ask_at: BTreeMap<PeerId, Instant>,
     /// Retries made so far, and when the next is due, per peer.
     retries: BTreeMap<PeerId, (u32, Option<Instant>)>,
+    /// Credentials made and signatures checked, so each is done once per connection.
+    signatures: Signatures,
 }
 
 impl Handshakes {
@@ -99,6 +102,7 @@ impl Handshakes {
             disconnect_at: BTreeMap::new(),
             ask_at: BTreeMap::new(),
             retries: BTreeMap::new(),
+            signatures: Signatures::default(),
         }
     }
 
@@ -175,6 +179,7 @@ impl Handshakes {
         self.disconnect_at.remove(&peer);
         self.ask_at.remove(&peer);
         self.retries.remove(&peer);
+        self.signatures.forget(&peer);
         self.sessions
             .remove(&peer)
             .is_some_and(|mut s| s.fail(HandshakeFailure::ConnectionClosed).is_some())
@@ -376,18 +381,17 @@ impl Handshakes {
     }
 
     /// The credentials we present to `receiver`, faulty if so configured.
-    pub(crate) fn credentials_for(&self, receiver: &PeerId) -> HandshakeRequest {
+    /// Honest credentials made for it in the last [`super::signatures::REUSE`]
+    /// are presented again instead of signing anew.
+    pub(crate) fn credentials_for(&mut self, receiver: &PeerId) -> HandshakeRequest {
         let mut timestamp = unix_millis();
         if let Misbehaviour::StaleTimestamp(age) = &self.misbehaviour {
             timestamp = timestamp.saturating_sub(age.as_millis() as u64);
         }
-        let mut creds = handshake::sign(
-            &self.instance,
-            &self.local,
-            receiver,
-            timestamp,
-            &self.policy.local_version,
-        );
+        let (instance, local, version) = (&self.instance, &self.local, &self.policy.local_version);
+        let mut creds = self.signatures.made_for(*receiver, timestamp, || {
+            handshake::sign(instance, local, receiver, timestamp, version)
+        });
         match &self.misbehaviour {
             Misbehaviour::ForgeSignature => creds.signature[0] ^= 0x01,
             Misbehaviour::Replay(captured) => creds = captured.clone(),
@@ -416,17 +420,37 @@ impl Handshakes {
     }
 
     /// Checks the credentials `peer` presented; returns its instance key.
+    /// The signature is checked once: the same credentials presented
+    /// again by the same peer are judged on everything else.
     pub(crate) fn check_credentials(
-        &self,
+        &mut self,
         creds: &HandshakeRequest,
         peer: &PeerId,
     ) -> Result<[u8; 32], HandshakeFailure> {
-        handshake::verify(creds, peer, &self.local, unix_millis(), &self.policy)
+        let checked = self.signatures.already_checked(peer, creds);
+        let verdict = handshake::verify_unless_checked(
+            creds,
+            peer,
+            &self.local,
+            unix_millis(),
+            &self.policy,
+            checked,
+        );
+        // Checks run version, signature, freshness, allow-list in that
+        // order: a stale or refused key got past a valid signature.
+        let signature_passed = matches!(
+            verdict,
+            Ok(_) | Err(HandshakeFailure::Stale { .. } | HandshakeFailure::NotAllowed)
+        );
+        if signature_passed && !checked {
+            self.signatures.checked(*peer, creds);
+        }
+        verdict
     }
 
     /// Judges the request `peer` sent us, given where its session stands.
     pub(crate) fn judge_request(
-        &self,
+        &mut self,
         request: &HandshakeRequest,
         peer: &PeerId,
     ) -> Result<[u8; 32], HandshakeFailure> {

@@ -10,7 +10,8 @@
 //! connection's instance codec whether its peer may send full-size requests)
 //! → [`node`] (the event loop) driven through [`control`].
 //! The node's state is kept in owned types that make no swarm calls:
-//! `handshakes` (every session of a node), `inbound` (requests held for the
+//! `handshakes` (every session of a node, with `signatures` made and
+//! checked once per connection), `inbound` (requests held for the
 //! application) and [`sends`]; `describe` words failures stably;
 //! `gossip_trust` keeps unverified peers out of gossipsub.
 //! [`loopback`] starts a node on real TCP at 127.0.0.1.
@@ -40,6 +41,7 @@ pub mod node;
 pub mod peers;
 pub mod planted;
 pub mod sends;
+mod signatures;
 pub mod transport;
 pub mod version;
 pub mod wire;

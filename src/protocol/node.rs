@@ -61,7 +61,7 @@ use super::{
     liveness::Liveness,
     peers::{Direction, Refusal, MIN_PER_PEER},
     planted::{self, PlantedBug},
-    sends::Sends,
+    sends::{SendIds, Sends},
     transport::BoxedTransport,
 };
 
@@ -94,6 +94,8 @@ pub struct Node {
     handshakes: Handshakes,
     inbound: Inbound,
     sends: Sends,
+    /// Send ids, shared with the node's controls.
+    send_ids: SendIds,
     connections: ConnectionNumbers,
     liveness: Liveness,
     /// Since when the node has not read the network (backpressure), if it
@@ -135,7 +137,8 @@ impl Node {
         );
         let (commands_tx, commands) = mpsc::channel(COMMAND_BUFFER);
         let (events_tx, events_rx) = mpsc::channel(config.event_buffer.max(1));
-        let control = Control::new(local, commands_tx);
+        let send_ids = SendIds::default();
+        let control = Control::new(local, commands_tx, send_ids.clone());
         let node = Node {
             swarm,
             commands,
@@ -145,6 +148,7 @@ impl Node {
             handshakes: Handshakes::new(&config, local, keys.instance),
             inbound: Inbound::new(config.requests),
             sends: Sends::default(),
+            send_ids,
             connections: ConnectionNumbers::default(),
             liveness: Liveness::new(config.keep_alive.interval + config.keep_alive.timeout),
             deaf_since: None,
@@ -267,8 +271,9 @@ impl Node {
                 let _ = reply.send(result);
             }
             Command::Send(peer, request, reply) => {
-                let _ = reply.send(self.start_send(peer, request));
+                let _ = reply.send(self.start_send(peer, request, None));
             }
+            Command::Submit(id, peer, request) => self.submit_send(id, peer, request),
             Command::Respond(id, response, reply) => {
                 // Checked before the request is taken, so that an application
                 // whose answer is refused can still answer it another way.

@@ -11,7 +11,10 @@
 
 use std::{
     collections::{BTreeMap, HashMap},
-    sync::Arc,
+    sync::{
+        atomic::{AtomicU64, Ordering},
+        Arc,
+    },
     time::Duration,
 };
 
@@ -53,27 +56,38 @@ struct Redial {
     backoff: Duration,
 }
 
+/// Where a node's send ids come from, shared by the node and every clone of
+/// its [`super::Control`]: an application that submits a send gets its id
+/// at once, without waiting for the node (see [`super::Control::submit`]).
+#[derive(Debug, Clone, Default)]
+pub struct SendIds(Arc<AtomicU64>);
+
+impl SendIds {
+    /// A new id, never handed out before by this node.
+    pub fn next(&self) -> SendId {
+        SendId(self.0.fetch_add(1, Ordering::Relaxed))
+    }
+}
+
 /// All pending sends of one node.
 #[derive(Debug, Default)]
 pub struct Sends {
     pending: BTreeMap<SendId, PendingSend>,
     by_request: HashMap<OutboundRequestId, SendId>,
     redials: BTreeMap<PeerId, Redial>,
-    next_id: u64,
 }
 
 impl Sends {
-    /// Registers a new send, accepted at `accepted`, whose first attempt is
-    /// `request_id`; returns its id.
+    /// Registers the new send `id`, accepted at `accepted`, whose first
+    /// attempt is `request_id`.
     pub fn start(
         &mut self,
+        id: SendId,
         peer: PeerId,
         request: Arc<InstanceMessageRequest>,
         (accepted, deadline): (Instant, Instant),
         request_id: OutboundRequestId,
-    ) -> SendId {
-        let id = SendId(self.next_id);
-        self.next_id += 1;
+    ) {
         self.pending.insert(
             id,
             PendingSend {
@@ -87,7 +101,6 @@ impl Sends {
             },
         );
         self.by_request.insert(request_id, id);
-        id
     }
 
     /// Records another attempt of a waiting send.

@@ -19,6 +19,7 @@
 //! use the helpers here, so the layout above is written down in one place;
 //! the tests at the end, about a third of the file, check the pairs together.
 
+use bytes::Bytes;
 use thiserror::Error;
 
 /// Size of an ed25519 public key on the wire.
@@ -76,10 +77,10 @@ pub enum HandshakeResponse {
 pub struct InstanceMessageRequest {
     /// Application protocol the payload belongs to.
     pub protocol: String,
-    /// Opaque application payload.
-    pub payload: Vec<u8>,
+    /// Opaque application payload; a received one shares the frame's buffer.
+    pub payload: Bytes,
     /// Optional opaque metadata.
-    pub metadata: Option<Vec<u8>>,
+    pub metadata: Option<Bytes>,
 }
 
 /// The answer to an [`InstanceMessageRequest`].
@@ -88,12 +89,12 @@ pub enum InstanceMessageResponse {
     /// The request was handled.
     Success {
         /// Optional result data.
-        data: Option<Vec<u8>>,
+        data: Option<Bytes>,
     },
     /// The request was handled and answered with protocol-specific data.
     Protocol {
         /// Protocol-specific data.
-        data: Vec<u8>,
+        data: Bytes,
     },
     /// The request was refused or failed; see [`super::codes`].
     Error {
@@ -266,6 +267,12 @@ pub trait Wire: Sized {
     /// Decodes a complete body.
     fn decode(body: &[u8]) -> Result<Self, DecodeError>;
 
+    /// Decodes a complete body read into `frame`; large byte fields may
+    /// share its buffer instead of being copied out of it.
+    fn decode_shared(frame: &Bytes) -> Result<Self, DecodeError> {
+        Self::decode(frame)
+    }
+
     /// The encoded body, its large fields borrowed.
     fn encoded(&self) -> Encoded<'_> {
         let mut out = Encoded::default();
@@ -297,11 +304,33 @@ pub trait Wire: Sized {
 
 struct Reader<'a> {
     rest: &'a [u8],
+    /// The buffer `rest` lies in, when byte fields may share it.
+    shared: Option<&'a Bytes>,
 }
 
 impl<'a> Reader<'a> {
     fn new(body: &'a [u8]) -> Self {
-        Self { rest: body }
+        Self {
+            rest: body,
+            shared: None,
+        }
+    }
+
+    fn sharing(frame: &'a Bytes) -> Self {
+        Self {
+            rest: frame,
+            shared: Some(frame),
+        }
+    }
+
+    /// A length-prefixed byte field as `Bytes`: a slice of the shared
+    /// frame, or a copy when there is none.
+    fn payload(&mut self, field: &'static str) -> Result<Bytes, DecodeError> {
+        let raw = self.bytes(field, usize::MAX)?;
+        Ok(match self.shared {
+            Some(frame) => frame.slice_ref(raw),
+            None => Bytes::copy_from_slice(raw),
+        })
     }
 
     fn take(&mut self, n: usize, field: &'static str) -> Result<&'a [u8], DecodeError> {
@@ -476,15 +505,24 @@ impl Wire for InstanceMessageRequest {
     }
 
     fn decode(body: &[u8]) -> Result<Self, DecodeError> {
-        let mut r = Reader::new(body);
+        Self::decode_from(Reader::new(body))
+    }
+
+    fn decode_shared(frame: &Bytes) -> Result<Self, DecodeError> {
+        Self::decode_from(Reader::sharing(frame))
+    }
+}
+
+impl InstanceMessageRequest {
+    fn decode_from(mut r: Reader<'_>) -> Result<Self, DecodeError> {
         match r.u8("tag")? {
             TAG_INSTANCE_REQUEST => {}
             other => return Err(DecodeError::UnknownTag(other)),
         }
         let protocol = r.string("protocol", MAX_PROTOCOL_NAME_LEN)?;
-        let payload = r.bytes("payload", usize::MAX)?.to_vec();
+        let payload = r.payload("payload")?;
         let metadata = if r.option_flag("metadata")? {
-            Some(r.bytes("metadata", usize::MAX)?.to_vec())
+            Some(r.payload("metadata")?)
         } else {
             None
         };
@@ -517,17 +555,26 @@ impl Wire for InstanceMessageResponse {
     }
 
     fn decode(body: &[u8]) -> Result<Self, DecodeError> {
-        let mut r = Reader::new(body);
+        Self::decode_from(Reader::new(body))
+    }
+
+    fn decode_shared(frame: &Bytes) -> Result<Self, DecodeError> {
+        Self::decode_from(Reader::sharing(frame))
+    }
+}
+
+impl InstanceMessageResponse {
+    fn decode_from(mut r: Reader<'_>) -> Result<Self, DecodeError> {
         let msg = match r.u8("tag")? {
             TAG_RESPONSE_SUCCESS => Self::Success {
                 data: if r.option_flag("data")? {
-                    Some(r.bytes("data", usize::MAX)?.to_vec())
+                    Some(r.payload("data")?)
                 } else {
                     None
                 },
             },
             TAG_RESPONSE_PROTOCOL => Self::Protocol {
-                data: r.bytes("data", usize::MAX)?.to_vec(),
+                data: r.payload("data")?,
             },
             TAG_RESPONSE_ERROR => Self::Error {
                 code: r.u16("code")?,
@@ -554,8 +601,8 @@ mod tests {
     fn large_fields_are_borrowed_and_the_bytes_are_the_same() {
         let request = InstanceMessageRequest {
             protocol: "p".into(),
-            payload: vec![7; BORROW_AT],
-            metadata: Some(vec![1, 2, 3]),
+            payload: vec![7; BORROW_AT].into(),
+            metadata: Some(vec![1, 2, 3].into()),
         };
         let encoded = request.encoded();
         assert_eq!(encoded.segments().count(), 3, "header, payload, metadata");
@@ -567,17 +614,49 @@ mod tests {
     }
 
     #[test]
+    fn a_received_payload_shares_the_frame_instead_of_copying_it() {
+        let request = InstanceMessageRequest {
+            protocol: "p".into(),
+            payload: vec![7; 1000].into(),
+            metadata: Some(vec![1, 2, 3].into()),
+        };
+        let frame = Bytes::from(request.to_bytes());
+        let inside = |b: &Bytes| {
+            let range = frame.as_ptr_range();
+            range.contains(&b.as_ptr()) && b.as_ptr_range().end <= range.end
+        };
+        let decoded = InstanceMessageRequest::decode_shared(&frame).expect("valid");
+        assert_eq!(decoded, request);
+        assert!(inside(&decoded.payload));
+        assert!(inside(decoded.metadata.as_ref().expect("metadata")));
+        let response = Bytes::from(
+            InstanceMessageResponse::Success {
+                data: Some(vec![9; 100].into()),
+            }
+            .to_bytes(),
+        );
+        match InstanceMessageResponse::decode_shared(&response) {
+            Ok(InstanceMessageResponse::Success { data: Some(data) }) => {
+                assert!(response.as_ptr_range().contains(&data.as_ptr()));
+            }
+            other => panic!("{other:?}"),
+        }
+        // Without a shared frame the decoder copies, as before.
+        let copied = InstanceMessageRequest::decode(&frame).expect("valid");
+        assert!(!inside(&copied.payload));
+    }
+    #[test]
     fn the_measured_length_is_the_encoded_length() {
         let requests = [
             InstanceMessageRequest {
                 protocol: "echo".into(),
-                payload: vec![1; 5],
+                payload: vec![1; 5].into(),
                 metadata: None,
             },
             InstanceMessageRequest {
                 protocol: "p".into(),
-                payload: vec![7; BORROW_AT + 1],
-                metadata: Some(vec![2; BORROW_AT]),
+                payload: vec![7; BORROW_AT + 1].into(),
+                metadata: Some(vec![2; BORROW_AT].into()),
             },
         ];
         for request in requests {
@@ -607,12 +686,15 @@ mod tests {
             .to_bytes(),
             InstanceMessageRequest {
                 protocol: "echo".into(),
-                payload: b"hello".to_vec(),
-                metadata: Some(vec![1, 2]),
+                payload: b"hello".to_vec().into(),
+                metadata: Some(vec![1, 2].into()),
             }
             .to_bytes(),
             InstanceMessageResponse::Success { data: None }.to_bytes(),
-            InstanceMessageResponse::Protocol { data: vec![5; 10] }.to_bytes(),
+            InstanceMessageResponse::Protocol {
+                data: vec![5; 10].into(),
+            }
+            .to_bytes(),
             InstanceMessageResponse::Error {
                 code: 403,
                 message: "handshake required".into(),
@@ -645,13 +727,13 @@ mod tests {
         for req in [
             InstanceMessageRequest {
                 protocol: "p".into(),
-                payload: vec![],
+                payload: vec![].into(),
                 metadata: None,
             },
             InstanceMessageRequest {
                 protocol: "p".into(),
-                payload: vec![0; 1000],
-                metadata: Some(vec![]),
+                payload: vec![0; 1000].into(),
+                metadata: Some(vec![].into()),
             },
         ] {
             assert_eq!(InstanceMessageRequest::decode(&req.to_bytes()), Ok(req));
@@ -659,9 +741,11 @@ mod tests {
         for resp in [
             InstanceMessageResponse::Success { data: None },
             InstanceMessageResponse::Success {
-                data: Some(vec![1]),
+                data: Some(vec![1].into()),
             },
-            InstanceMessageResponse::Protocol { data: vec![2, 3] },
+            InstanceMessageResponse::Protocol {
+                data: vec![2, 3].into(),
+            },
             InstanceMessageResponse::Error {
                 code: 500,
                 message: "x".into(),
@@ -781,7 +865,7 @@ mod tests {
     fn a_request_the_decoder_would_refuse_is_named_before_sending() {
         let request = |protocol: String| InstanceMessageRequest {
             protocol,
-            payload: Vec::new(),
+            payload: Vec::new().into(),
             metadata: None,
         };
         assert_eq!(request("p".repeat(256)).field_over_limit(), None);

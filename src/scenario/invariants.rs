@@ -282,7 +282,7 @@ mod tests {
             id: crate::protocol::InboundId(0),
             request: InstanceMessageRequest {
                 protocol: "p".into(),
-                payload: vec![],
+                payload: vec![].into(),
                 metadata: None,
             },
         }

@@ -90,7 +90,7 @@ pub fn run<W: Network>(world: &mut W, workload: Workload) -> Result<Summary, Net
             for (i, name) in names.iter().enumerate() {
                 let request = InstanceMessageRequest {
                     protocol: "workload/echo".into(),
-                    payload: format!("{second}/{i}").into_bytes(),
+                    payload: format!("{second}/{i}").into_bytes().into(),
                     metadata: None,
                 };
                 let _ = world.send(name, &names[(i + 1) % n], request)?;

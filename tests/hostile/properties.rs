@@ -48,16 +48,18 @@ fn instance_request() -> impl Strategy<Value = InstanceMessageRequest> {
     )
         .prop_map(|(protocol, payload, metadata)| InstanceMessageRequest {
             protocol,
-            payload,
-            metadata,
+            payload: payload.into(),
+            metadata: metadata.map(Into::into),
         })
 }
 
 fn instance_response() -> impl Strategy<Value = InstanceMessageResponse> {
     prop_oneof![
-        option::of(vec(any::<u8>(), 0..512))
-            .prop_map(|data| InstanceMessageResponse::Success { data }),
-        vec(any::<u8>(), 0..512).prop_map(|data| InstanceMessageResponse::Protocol { data }),
+        option::of(vec(any::<u8>(), 0..512)).prop_map(|data| InstanceMessageResponse::Success {
+            data: data.map(Into::into),
+        }),
+        vec(any::<u8>(), 0..512)
+            .prop_map(|data| InstanceMessageResponse::Protocol { data: data.into() }),
         (any::<u16>(), "[ -~]{0,200}")
             .prop_map(|(code, message)| InstanceMessageResponse::Error { code, message }),
     ]

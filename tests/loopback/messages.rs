@@ -12,8 +12,8 @@ use crate::util::{connect, LoopbackNode};
 fn request(payload: &[u8]) -> InstanceMessageRequest {
     InstanceMessageRequest {
         protocol: "test/echo".into(),
-        payload: payload.to_vec(),
-        metadata: Some(b"meta".to_vec()),
+        payload: payload.to_vec().into(),
+        metadata: Some(b"meta".to_vec().into()),
     }
 }
 
@@ -56,7 +56,7 @@ async fn round_trip(response: InstanceMessageResponse) -> InstanceMessageRespons
 #[tokio::test]
 async fn success_response_reaches_the_sender() {
     let response = InstanceMessageResponse::Success {
-        data: Some(b"pong".to_vec()),
+        data: Some(b"pong".to_vec().into()),
     };
     assert_eq!(round_trip(response.clone()).await, response);
     let empty = InstanceMessageResponse::Success { data: None };
@@ -66,7 +66,7 @@ async fn success_response_reaches_the_sender() {
 #[tokio::test]
 async fn protocol_response_reaches_the_sender() {
     let response = InstanceMessageResponse::Protocol {
-        data: vec![1, 2, 3],
+        data: vec![1, 2, 3].into(),
     };
     assert_eq!(round_trip(response.clone()).await, response);
 }
@@ -203,7 +203,7 @@ async fn send_is_retried_across_a_lost_connection() {
     else {
         unreachable!()
     };
-    assert_eq!(got.payload, b"important");
+    assert_eq!(got.payload, &b"important"[..]);
     b.handle
         .respond(inbound, InstanceMessageResponse::Success { data: None })
         .await
@@ -277,7 +277,7 @@ async fn a_response_no_peer_could_decode_is_refused_and_the_request_stays_answer
         unreachable!()
     };
     let too_large = InstanceMessageResponse::Success {
-        data: Some(vec![0; 5000]),
+        data: Some(vec![0; 5000].into()),
     };
     assert!(matches!(
         b.handle.respond(inbound, too_large).await,
@@ -296,7 +296,7 @@ async fn a_response_no_peer_could_decode_is_refused_and_the_request_stays_answer
         })
     ));
     let fits = InstanceMessageResponse::Success {
-        data: Some(b"pong".to_vec()),
+        data: Some(b"pong".to_vec().into()),
     };
     b.handle.respond(inbound, fits.clone()).await.unwrap();
     let Event::SendOutcome { result, .. } = a
@@ -328,4 +328,58 @@ async fn a_fixed_response_no_peer_could_decode_is_refused_when_the_node_is_built
             NodeError::Config(_)
         ))
     ));
+}
+
+#[tokio::test]
+async fn a_submitted_send_has_its_id_at_once_and_exactly_one_outcome_even_when_refused() {
+    let mut a = LoopbackNode::start(NodeConfig::default()).await;
+    let mut b = LoopbackNode::start(NodeConfig {
+        responder: Responder::Echo,
+        ..NodeConfig::default()
+    })
+    .await;
+
+    // Not verified yet: the refusal is the submitted send's outcome.
+    let early = a
+        .handle
+        .submit(b.peer_id(), request(b"early"))
+        .await
+        .unwrap();
+    let refused = a
+        .wait_for("the refusal", |e| matches!(e, Event::SendOutcome { .. }))
+        .await;
+    assert_eq!(
+        refused,
+        Event::SendOutcome {
+            id: early,
+            peer: b.peer_id(),
+            result: Err(SendFailure::Refused(SendError::NotVerified(b.peer_id()))),
+        }
+    );
+
+    connect(&mut a, &mut b).await;
+    // Ids come from the same counter as `send`'s, so none repeats.
+    let sent = a.handle.send(b.peer_id(), request(b"sent")).await.unwrap();
+    let submitted = [
+        a.handle.submit(b.peer_id(), request(b"one")).await.unwrap(),
+        a.handle.submit(b.peer_id(), request(b"two")).await.unwrap(),
+    ];
+    let mut ids = vec![early, sent, submitted[0], submitted[1]];
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 4, "every id is new: {ids:?}");
+    let mut answered = Vec::new();
+    while answered.len() < 3 {
+        if let Event::SendOutcome { id, result, .. } = a
+            .wait_for("an outcome", |e| matches!(e, Event::SendOutcome { .. }))
+            .await
+        {
+            assert!(result.is_ok(), "{id:?}: {result:?}");
+            answered.push(id);
+        }
+    }
+    answered.sort();
+    let mut expected = vec![sent, submitted[0], submitted[1]];
+    expected.sort();
+    assert_eq!(answered, expected);
 }

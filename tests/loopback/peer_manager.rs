@@ -214,7 +214,7 @@ async fn a_request_racing_the_ban_is_answered_423() {
     }
     let request = simnet::protocol::InstanceMessageRequest {
         protocol: "test/race".into(),
-        payload: b"racing the ban".to_vec(),
+        payload: b"racing the ban".to_vec().into(),
         metadata: None,
     };
     b.handle.send(a.peer_id(), request).await.unwrap();

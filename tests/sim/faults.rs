@@ -15,7 +15,7 @@ use super::network::{verified, world_with};
 fn request(n: u32) -> InstanceMessageRequest {
     InstanceMessageRequest {
         protocol: "test/echo".into(),
-        payload: n.to_be_bytes().to_vec(),
+        payload: n.to_be_bytes().to_vec().into(),
         metadata: None,
     }
 }

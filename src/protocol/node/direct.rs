@@ -27,10 +27,13 @@ use crate::protocol::{
 };
 
 impl Node {
+    /// Starts a send: `id` when the application minted it (a submitted
+    /// send), otherwise a new one.
     pub(super) fn start_send(
         &mut self,
         peer: PeerId,
         request: InstanceMessageRequest,
+        id: Option<SendId>,
     ) -> Result<SendId, SendError> {
         if self.is_banned(&peer) {
             return Err(SendError::PeerBanned(peer));
@@ -58,7 +61,27 @@ impl Node {
             .send_request(&peer, request.clone());
         let now = Instant::now();
         let deadline = now + self.config.send_deadline;
-        Ok(self.sends.start(peer, request, (now, deadline), request_id))
+        let id = id.unwrap_or_else(|| self.send_ids.next());
+        self.sends
+            .start(id, peer, request, (now, deadline), request_id);
+        Ok(id)
+    }
+
+    /// A send the application submitted as `id` without waiting: a refusal
+    /// is its one outcome.
+    pub(super) fn submit_send(
+        &mut self,
+        id: SendId,
+        peer: PeerId,
+        request: InstanceMessageRequest,
+    ) {
+        if let Err(refusal) = self.start_send(peer, request, Some(id)) {
+            self.emit(Event::SendOutcome {
+                id,
+                peer,
+                result: Err(SendFailure::Refused(refusal)),
+            });
+        }
     }
 
     pub(super) fn on_instance_event(

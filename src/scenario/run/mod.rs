@@ -290,8 +290,8 @@ impl<'a, W: Network> Runner<'a, W> {
     fn send_once(&mut self, line: u64, send: &SendPlan) -> Result<(), NetworkError> {
         let request = InstanceMessageRequest {
             protocol: send.protocol.clone(),
-            payload: send.payload.clone(),
-            metadata: send.metadata.clone(),
+            payload: send.payload.clone().into(),
+            metadata: send.metadata.clone().map(Into::into),
         };
         let result = self.world.send(&send.from, &send.to, request)?;
         if let Err(e) = &result {
