@@ -333,6 +333,29 @@ fn bench_report_writes_the_expected_markdown_and_chart_from_criterion_results() 
         ("handshake/bare/16", 5_000_000.0, ("Elements", 16)),
         ("broadcast/simnet/2", 2_500_000_000.0, ("Elements", 40)),
         ("simulate/simnet/3-nodes", 850.0, ("", 0)),
+        ("scale/simnet/10 nodes", 44_000_000.0, ("Elements", 100)),
+        ("scale/turmoil/10 nodes", 150_000_000.0, ("Elements", 100)),
+        ("scale/simnet/100 nodes", 520_000_000.0, ("Elements", 1000)),
+        (
+            "scale/simnet/1000 nodes",
+            8_050_000_000.0,
+            ("Elements", 10_000),
+        ),
+        (
+            "workload_40s/simnet/100 nodes",
+            1_250_000_000.0,
+            ("Elements", 4000),
+        ),
+        (
+            "sweep/simnet/handshake-basic",
+            29_000_000.0,
+            ("Elements", 20),
+        ),
+        (
+            "sweep/turmoil/handshake-basic",
+            410_000_000.0,
+            ("Elements", 20),
+        ),
     ] {
         write_criterion_result(&criterion, id, median_ns, throughput);
     }
@@ -404,6 +427,19 @@ fn bench_report_writes_the_expected_markdown_and_chart_from_criterion_results() 
         stdout.contains(
             "held   handshake, 1 at once: time ≤ 1.2× a bare noise+yamux connection: 1.18×"
         ),
+        "{stdout}"
+    );
+
+    assert!(
+        stdout.contains("held   100 nodes × 40 s virtual: ≤ 8 s wall: 1.25 s"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("held   cost per node·virtual s from 10 to 1000 nodes: within 2×: 1.83×"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("held   handshake-basic sweep: ≥ 200 runs/s (one thread): 690 runs/s"),
         "{stdout}"
     );
 

@@ -6,7 +6,10 @@
 
 use std::path::Path;
 
-use simnet::scenario::{load_file, run, Mode};
+use simnet::{
+    scenario::{load_file, run, Mode},
+    sim::Simulator,
+};
 
 use crate::cli::{scratch, simnet, simnet_with_env, text};
 
@@ -119,6 +122,7 @@ steps:
 ";
     let options = ShrinkOptions {
         seed: 1,
+        simulator: Simulator::default(),
         max_runs: 40,
         seeds_per_candidate: 1,
         keep_from: None,
@@ -142,7 +146,7 @@ fn what_explore_found_before_the_hardening_passes_now() {
     assert!(files.len() >= 3, "{files:?}");
     for file in files {
         let plan = load_file(&file).unwrap_or_else(|e| panic!("{e}"));
-        let outcome = run(&plan, plan.seed, Mode::Simulated).expect("runs");
+        let outcome = run(&plan, plan.seed, Mode::SIMULATED).expect("runs");
         assert!(outcome.passed, "{} fails", file.display());
     }
 }

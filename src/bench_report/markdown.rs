@@ -96,6 +96,7 @@ pub fn markdown(
         out.push('\n');
     }
     interleaved_table(&mut out, interleaved);
+    out.push_str(&super::scale::section(results));
     let mut groups: BTreeMap<&str, Vec<&BenchResult>> = BTreeMap::new();
     for r in results {
         groups.entry(&r.group).or_default().push(r);

@@ -2,11 +2,12 @@
 //! results and the interleaved comparisons (`simnet bench-report`): medians,
 //! each simnet figure's ratio to every baseline measured beside it (same
 //! group, same parameter), the interleaved ratios of the last two runs,
-//! whether the benchmark issue's targets hold, and a chart of
-//! direct-message throughput by payload size.
+//! whether the benchmark issues' targets hold, the simulator's cost by
+//! network size, and a chart of direct-message throughput by payload size.
 //!
 //! [`criterion`] reads criterion's results, [`interleaved`] the
-//! interleaved runs, [`targets`] pairs and checks them,
+//! interleaved runs, [`targets`] pairs and checks them, [`scale`] checks the
+//! simulator's scale,
 //! [`markdown`](mod@markdown) and [`chart`] render them. The caller names
 //! the date and the [`Machine`], so the same results always give the same
 //! report.
@@ -15,6 +16,7 @@ pub mod chart;
 pub mod criterion;
 pub mod interleaved;
 pub mod markdown;
+pub mod scale;
 pub mod targets;
 
 use std::path::{Path, PathBuf};
@@ -22,6 +24,7 @@ use std::path::{Path, PathBuf};
 pub use chart::Chart;
 pub use criterion::BenchResult;
 pub use markdown::Machine;
+pub use scale::ScaleOutcome;
 pub use targets::{Source, Target, TargetOutcome, TARGETS};
 
 /// Why the report could not be made.
@@ -48,6 +51,15 @@ pub enum BenchReportError {
     Empty(PathBuf),
 }
 
+/// Every target the report checked.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Checked {
+    /// The ratios to baselines.
+    pub targets: Vec<TargetOutcome>,
+    /// The simulator's wall times and rates.
+    pub scale: Vec<ScaleOutcome>,
+}
+
 /// Reads criterion's results under `criterion_dir` and the interleaved runs
 /// under `interleaved_dir`, and writes `bench.md` and `bench-throughput.svg`
 /// to `out_dir`, dated `date`, naming `machine`; returns every target checked.
@@ -57,7 +69,7 @@ pub fn write_bench_report(
     out_dir: &Path,
     date: &str,
     machine: &Machine,
-) -> Result<Vec<TargetOutcome>, BenchReportError> {
+) -> Result<Checked, BenchReportError> {
     let results = criterion::collect(criterion_dir)?;
     let interleaved = interleaved::compare_latest(&interleaved::read_runs(interleaved_dir)?);
     let io = |path: PathBuf| move |error| BenchReportError::Io { path, error };
@@ -68,8 +80,8 @@ pub fn write_bench_report(
     std::fs::write(&md, text).map_err(io(md.clone()))?;
     let svg = out_dir.join("bench-throughput.svg");
     std::fs::write(&svg, Chart::THROUGHPUT.throughput_svg(&results)).map_err(io(svg.clone()))?;
-    Ok(targets::check_targets(
-        &targets::ratios(&results),
-        &interleaved,
-    ))
+    Ok(Checked {
+        targets: targets::check_targets(&targets::ratios(&results), &interleaved),
+        scale: scale::check(&results),
+    })
 }

@@ -2,7 +2,7 @@
 //! Durations use [`simnet::scenario::time::parse_duration`], so the command
 //! line accepts exactly what scenario files do.
 
-use simnet::scenario::suite;
+use simnet::{scenario::suite, sim::Simulator};
 
 /// Parses a fuzz target name.
 pub(crate) fn parse_target(text: &str) -> Result<simnet::fuzz::Target, String> {
@@ -32,4 +32,22 @@ pub(crate) fn parse_seed_range(text: &str) -> Result<std::ops::Range<u64>, Strin
         return Err(format!("the range `{text}` is empty"));
     }
     Ok(a..b)
+}
+
+/// Parses a simulator's name.
+pub(crate) fn parse_simulator(text: &str) -> Result<Simulator, String> {
+    Simulator::from_name(text).ok_or_else(|| {
+        let names: Vec<&str> = Simulator::ALL.iter().map(|s| s.name()).collect();
+        format!("unknown simulator `{text}`: use {}", names.join(" or "))
+    })
+}
+
+/// `--simulator`, for every command that runs a simulation.
+#[derive(clap::Args, Debug, Clone, Copy)]
+pub(crate) struct SimulatorArg {
+    /// Which simulator runs the nodes: `events`, the event-driven engine
+    /// (the default; snapshots are taken on it), or `turmoil`, turmoil's
+    /// network stepped every millisecond.
+    #[arg(long, default_value = "events", value_parser = parse_simulator)]
+    pub(crate) simulator: Simulator,
 }

@@ -42,14 +42,18 @@ impl BenchReportArgs {
             &today(),
             &this_machine(),
         ) {
-            Ok(targets) => {
-                for target in targets {
+            Ok(checked) => {
+                let held = |met: bool| if met { "held  " } else { "MISSED" };
+                for target in checked.targets {
                     println!(
                         "{} {}: {:.2}×",
-                        if target.met { "held  " } else { "MISSED" },
+                        held(target.met),
                         target.text,
                         target.measured
                     );
+                }
+                for target in checked.scale {
+                    println!("{} {}: {}", held(target.met), target.text, target.measured);
                 }
                 println!(
                     "wrote {}/bench.md and bench-throughput.svg",

@@ -8,7 +8,7 @@ use simnet::scenario::{
 };
 
 use super::{
-    args::parse_shard_arg,
+    args::{parse_shard_arg, SimulatorArg},
     default_jobs, progress,
     suite_lines::{lines, OrderedPrinter},
     EXIT_FAIL, EXIT_PASS, EXIT_USAGE,
@@ -22,8 +22,8 @@ use crate::Global;
 /// then which seeds of each scenario failed), with a progress bar on a
 /// terminal,
 /// and writes junit.xml, summary.md (with a sequence diagram of each
-/// failing run) and results.json to --report-dir. Each simulated run of
-/// a file's own seed is also compared with its snapshot,
+/// failing run) and results.json to --report-dir. Each run of a file's own
+/// seed on the default simulator is also compared with its snapshot,
 /// `snapshots/NAME.snap` beside the file (insta's format): a missing or
 /// changed one fails with a diff and leaves `NAME.snap.new` for review
 /// (`cargo insta review`, or --accept); with CI set nothing is written.
@@ -55,7 +55,7 @@ pub(crate) struct ConformanceArgs {
     shard: Option<(usize, usize)>,
     /// Run on real sockets (127.0.0.1) in real time instead of the
     /// simulator; scenarios with simulator-only steps are skipped.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "simulator")]
     real: bool,
     /// Write each missing or changed snapshot (`snapshots/NAME.snap`
     /// beside its scenario) instead of failing. Never writes when the
@@ -66,6 +66,8 @@ pub(crate) struct ConformanceArgs {
     /// snapshot.
     #[arg(long)]
     no_snapshots: bool,
+    #[command(flatten)]
+    simulator: SimulatorArg,
 }
 
 impl ConformanceArgs {
@@ -75,7 +77,7 @@ impl ConformanceArgs {
             mode: if self.real {
                 Mode::Real
             } else {
-                Mode::Simulated
+                Mode::Simulated(self.simulator.simulator)
             },
             snapshots: (!self.no_snapshots).then(|| Update::from_environment(self.accept)),
         };
@@ -93,6 +95,7 @@ fn conformance(args: &ConformanceArgs, options: Options, global: &Global) -> any
         real: _,
         accept: _,
         no_snapshots: _,
+        simulator: _,
     } = *args;
     let mut files = match suite::discover(paths) {
         Ok(files) => files,

@@ -12,7 +12,10 @@ use simnet::{
     },
 };
 
-use super::{args::parse_shard_arg, default_jobs, progress, EXIT_FAIL, EXIT_PASS, EXIT_USAGE};
+use super::{
+    args::{parse_shard_arg, SimulatorArg},
+    default_jobs, progress, EXIT_FAIL, EXIT_PASS, EXIT_USAGE,
+};
 use crate::Global;
 
 /// Generate scenarios from seeds, run them, and hand back each failure as a
@@ -72,6 +75,8 @@ pub(crate) struct ExploreArgs {
     /// Start no new run once one has failed: find a failing seed and stop.
     #[arg(long)]
     first_failure: bool,
+    #[command(flatten)]
+    simulator: SimulatorArg,
 }
 
 fn parse_profile(text: &str) -> Result<Profile, String> {
@@ -84,6 +89,7 @@ impl ExploreArgs {
     pub(crate) fn exec(self, global: &Global) -> anyhow::Result<u8> {
         let options = Options {
             profile: self.profile,
+            simulator: self.simulator.simulator,
             seed: self.seed,
             runs: match (self.runs, self.duration) {
                 (None, None) => Some(100),
@@ -143,7 +149,7 @@ impl ExploreArgs {
             let replay = Replay {
                 file: smallest.display().to_string(),
                 seed: None,
-                mode: Mode::Simulated,
+                mode: Mode::Simulated(options.simulator),
             };
             println!("  replay: {replay}");
         }
@@ -187,7 +193,7 @@ fn entries(summary: &explore::Summary, options: &Options) -> Vec<SuiteEntry> {
             SuiteEntry {
                 path,
                 result,
-                mode: Mode::Simulated,
+                mode: Mode::Simulated(options.simulator),
                 seed: Some(run.seed),
                 snapshot: None,
             }

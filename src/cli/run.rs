@@ -7,7 +7,7 @@ use simnet::{
     scenario::{run, Mode, Outcome},
 };
 
-use super::{load_or_report, EXIT_FAIL, EXIT_PASS, EXIT_USAGE};
+use super::{args::SimulatorArg, load_or_report, EXIT_FAIL, EXIT_PASS, EXIT_USAGE};
 use crate::Global;
 
 /// Run one scenario and print its checks, invariant violations and,
@@ -36,8 +36,10 @@ pub(crate) struct RunArgs {
     /// Run on real sockets (127.0.0.1) in real time instead of the
     /// simulator. Steps only a simulator can do (faults, crashes, clock
     /// offsets: scenarios/README.md marks them) are refused, exit 2.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "simulator")]
     real: bool,
+    #[command(flatten)]
+    simulator: SimulatorArg,
 }
 
 impl RunArgs {
@@ -50,7 +52,7 @@ impl RunArgs {
         let mode = if self.real {
             Mode::Real
         } else {
-            Mode::Simulated
+            Mode::Simulated(self.simulator.simulator)
         };
         let outcome = match run(&plan, seed, mode) {
             Err(error @ NetworkError::NeedsSimulator(_)) => {

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use super::{load_or_report, progress, EXIT_PASS, EXIT_USAGE};
+use super::{args::SimulatorArg, load_or_report, progress, EXIT_PASS, EXIT_USAGE};
 use crate::Global;
 
 /// Make a failing scenario smaller while it keeps failing the same way.
@@ -40,6 +40,8 @@ pub(crate) struct ShrinkArgs {
     /// (for a file `simnet explore` wrote, its heal onwards: `20s`).
     #[arg(long, value_parser = simnet::scenario::time::parse_duration)]
     keep_from: Option<std::time::Duration>,
+    #[command(flatten)]
+    simulator: SimulatorArg,
 }
 
 impl ShrinkArgs {
@@ -58,6 +60,7 @@ impl ShrinkArgs {
         let spinner = progress(global.quiet, None);
         let options = ShrinkOptions {
             seed,
+            simulator: self.simulator.simulator,
             max_runs: self.max_runs,
             seeds_per_candidate: self.reseed,
             keep_from: self.keep_from,
@@ -103,7 +106,7 @@ impl ShrinkArgs {
         let replay = simnet::scenario::replay::Replay {
             file: out.display().to_string(),
             seed: None,
-            mode: simnet::scenario::Mode::Simulated,
+            mode: simnet::scenario::Mode::Simulated(options.simulator),
         };
         let header = format!(
             "# Shrunk by `simnet shrink` from {} at seed {seed}; fails at seed {}.\n# {} -> {}.\n# Replay: {replay}\n",

@@ -9,11 +9,11 @@ use simnet::{
     sim::{
         engine, simulate,
         workload::{self, Workload},
-        WorldConfig,
+        Simulator, WorldConfig,
     },
 };
 
-use super::EXIT_PASS;
+use super::{args::SimulatorArg, EXIT_PASS};
 use crate::Global;
 
 /// Run the standard workload in the deterministic simulator and print what
@@ -22,13 +22,15 @@ use crate::Global;
 /// byte for byte, in every process; wall time goes to stderr.
 ///
 /// Example: simnet simulate --seed 7 --nodes 5 --duration 60s --trace
+///
+/// Example: simnet simulate --nodes 1000 --duration 10s   # the event engine's scale
 #[derive(clap::Args, Debug)]
 pub(crate) struct SimulateArgs {
     /// Seed of every random choice in the run.
     #[arg(long, default_value_t = 0)]
     seed: u64,
-    /// Number of nodes (1 to 500).
-    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u16).range(1..=500))]
+    /// Number of nodes (1 to 2000).
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u16).range(1..=2000))]
     nodes: u16,
     /// Virtual time to run, e.g. `40s`, `1500ms`, `2m`.
     #[arg(long, default_value = "40s", value_parser = parse_duration)]
@@ -39,19 +41,8 @@ pub(crate) struct SimulateArgs {
     /// Print the whole trace, one line per event.
     #[arg(long)]
     trace: bool,
-    /// Which simulator runs it: `turmoil` (the default) or `event`, the
-    /// event-driven engine of issue 15's spike (`simnet::sim::engine`).
-    #[arg(long, value_enum, default_value_t = Engine::Turmoil)]
-    engine: Engine,
-}
-
-/// The simulators `simulate` can run on.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub(crate) enum Engine {
-    /// turmoil 0.7, stepped every millisecond.
-    Turmoil,
-    /// One paused tokio runtime; time jumps to the next event.
-    Event,
+    #[command(flatten)]
+    simulator: SimulatorArg,
 }
 
 impl SimulateArgs {
@@ -68,14 +59,14 @@ impl SimulateArgs {
             seed,
             ..WorldConfig::default()
         };
-        let (summary, lines) = match self.engine {
-            Engine::Turmoil => simulate(config, move |world| {
+        let (summary, lines) = match self.simulator.simulator {
+            Simulator::Turmoil => simulate(config, move |world| {
                 let summary = workload::run(world, workload)?;
                 Ok::<_, NetworkError>((summary, world.trace_lines()))
             })??,
-            Engine::Event => engine::simulate(config, move |engine| {
-                let summary = workload::run(engine, workload)?;
-                Ok::<_, NetworkError>((summary, engine.trace_lines()))
+            Simulator::Events => engine::simulate(config, move |net| {
+                let summary = workload::run(net, workload)?;
+                Ok::<_, NetworkError>((summary, net.trace_lines()))
             })??,
         };
         let wall = started.elapsed();

@@ -5,8 +5,8 @@ use std::path::PathBuf;
 use simnet::scenario::{replay::Replay, run, suite, Mode};
 
 use super::{
-    args::parse_seed_range, default_jobs, load_or_report, progress, EXIT_FAIL, EXIT_PASS,
-    EXIT_USAGE,
+    args::{parse_seed_range, SimulatorArg},
+    default_jobs, load_or_report, progress, EXIT_FAIL, EXIT_PASS, EXIT_USAGE,
 };
 use crate::Global;
 
@@ -17,6 +17,8 @@ use crate::Global;
 /// one of them exactly. Exits 0 when every seed passes, 1 otherwise.
 ///
 /// Example: simnet sweep scenarios/simultaneous-dial.yaml --seeds 0..200
+///
+/// Example: simnet sweep scenarios/crash-restart.yaml --seeds 0..50 --simulator turmoil
 #[derive(clap::Args, Debug)]
 pub(crate) struct SweepArgs {
     /// The scenario file.
@@ -27,6 +29,8 @@ pub(crate) struct SweepArgs {
     /// Simulations run at once (default: the number of cores).
     #[arg(long)]
     jobs: Option<usize>,
+    #[command(flatten)]
+    simulator: SimulatorArg,
 }
 
 impl SweepArgs {
@@ -36,6 +40,7 @@ impl SweepArgs {
             return Ok(EXIT_USAGE);
         };
         let seeds: Vec<u64> = self.seeds.collect();
+        let mode = Mode::Simulated(self.simulator.simulator);
         let bar = progress(global.quiet, Some(seeds.len() as u64));
         bar.set_style(
             indicatif::ProgressStyle::with_template(
@@ -46,7 +51,7 @@ impl SweepArgs {
         let outcomes = suite::run_parallel(
             &seeds,
             default_jobs(self.jobs),
-            &|seed| run(&plan, *seed, Mode::Simulated),
+            &|seed| run(&plan, *seed, mode),
             &|| bar.inc(1),
         );
         bar.finish_and_clear();
@@ -89,7 +94,7 @@ impl SweepArgs {
             let replay = Replay {
                 file: self.file.display().to_string(),
                 seed: Some(hits[0]),
-                mode: Mode::Simulated,
+                mode,
             };
             println!("  replay: {replay}");
         }

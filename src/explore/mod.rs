@@ -24,11 +24,14 @@ use std::{
 pub use generate::generate;
 pub use profile::{Profile, PROFILES};
 
-use crate::scenario::{
-    load_str, run,
-    shrink::{shrink, ShrinkOptions},
-    violation::mask_numbers,
-    Mode, Outcome,
+use crate::{
+    scenario::{
+        load_str, run,
+        shrink::{shrink, ShrinkOptions},
+        violation::mask_numbers,
+        Mode, Outcome,
+    },
+    sim::Simulator,
 };
 
 /// How many runs, from which seeds, and where failures go.
@@ -36,6 +39,8 @@ use crate::scenario::{
 pub struct Options {
     /// The generator's weighting.
     pub profile: Profile,
+    /// The simulator every run (and every shrink) uses.
+    pub simulator: Simulator,
     /// The first seed; runs use `seed`, `seed + 1`, ….
     pub seed: u64,
     /// Stop after this many runs (of this shard)…
@@ -137,7 +142,7 @@ fn seed_at(options: &Options, index: u64) -> u64 {
 }
 
 /// One generated run.
-pub fn run_seed(seed: u64, profile: Profile) -> Run {
+pub fn run_seed(seed: u64, profile: Profile, simulator: Simulator) -> Run {
     let model = generate(seed, profile);
     let steps = model.steps.len();
     let yaml = match serde_saphyr::to_string(&model) {
@@ -153,7 +158,7 @@ pub fn run_seed(seed: u64, profile: Profile) -> Run {
     };
     let outcome = load_str(&yaml, &format!("explore seed {seed}"))
         .map_err(|e| e.to_string())
-        .and_then(|plan| run(&plan, seed, Mode::Simulated).map_err(|e| e.to_string()));
+        .and_then(|plan| run(&plan, seed, Mode::Simulated(simulator)).map_err(|e| e.to_string()));
     Run {
         seed,
         yaml,
@@ -181,7 +186,7 @@ pub fn explore(options: &Options, done: &(dyn Fn(&Run) + Sync)) -> std::io::Resu
                 {
                     break;
                 }
-                let mut run = run_seed(seed_at(options, index), options.profile);
+                let mut run = run_seed(seed_at(options, index), options.profile, options.simulator);
                 if !run.passed() {
                     failed.store(true, Ordering::Relaxed);
                 }
@@ -237,6 +242,7 @@ fn write_failures(runs: &[Run], options: &Options) -> std::io::Result<Vec<Group>
         if options.shrink_runs > 0 && first.outcome.is_ok() {
             let shrink_options = ShrinkOptions {
                 seed: first.seed,
+                simulator: options.simulator,
                 max_runs: options.shrink_runs,
                 seeds_per_candidate: 1,
                 // The heal, quiet and probe phases are the oracle: cut a
@@ -278,6 +284,7 @@ mod tests {
     fn shards_split_the_seeds_without_overlap() {
         let options = |shard| Options {
             profile: Profile::All,
+            simulator: Simulator::default(),
             seed: 100,
             runs: None,
             duration: None,

@@ -66,8 +66,10 @@ pub trait Faults {
         min: Duration,
         max: Duration,
     ) -> Result<(), NetworkError>;
-    /// Makes the link between `a` and `b` lossy: for each message sent on
-    /// it, with probability `rate`, everything in flight on it is dropped.
+    /// Makes the link between `a` and `b` lossy with probability `rate`:
+    /// the event engine loses each segment with it (breaking the stream it
+    /// belongs to: nothing retransmits); turmoil drops everything in flight
+    /// on the link with it, once per message sent.
     fn set_loss(&mut self, a: &str, b: &str, rate: f64) -> Result<(), NetworkError>;
     /// Makes every link lossy with `rate`, as [`Self::set_loss`].
     fn set_global_loss(&mut self, rate: f64);

@@ -4,8 +4,10 @@
 use std::fmt;
 
 use super::Mode;
+use crate::sim::Simulator;
 
-/// `simnet run FILE --seed N --trace`, with `--real` for a real-socket run.
+/// `simnet run FILE --seed N --trace`, with `--real` for a real-socket run
+/// and `--simulator turmoil` for a run on turmoil.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Replay {
     /// The scenario file, as the run named it.
@@ -20,15 +22,17 @@ impl Replay {
     /// Whether the replay reproduces the run exactly (simulated runs do;
     /// real-socket runs keep identities but not timing).
     pub fn is_exact(&self) -> bool {
-        self.mode == Mode::Simulated
+        self.mode.is_simulated()
     }
 }
 
 impl fmt::Display for Replay {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "simnet run {}", self.file)?;
-        if self.mode == Mode::Real {
-            f.write_str(" --real")?;
+        match self.mode {
+            Mode::Real => f.write_str(" --real")?,
+            Mode::Simulated(Simulator::Turmoil) => f.write_str(" --simulator turmoil")?,
+            Mode::Simulated(Simulator::Events) => {}
         }
         if let Some(seed) = self.seed {
             write!(f, " --seed {seed}")?;
@@ -49,16 +53,22 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_real_run_is_replayed_on_real_sockets() {
+    fn a_run_is_replayed_where_it_ran() {
         let mut replay = Replay {
             file: "scenarios/a.yaml".into(),
             seed: Some(3),
-            mode: Mode::Simulated,
+            mode: Mode::SIMULATED,
         };
         assert_eq!(
             replay.to_string(),
             "simnet run scenarios/a.yaml --seed 3 --trace"
         );
+        replay.mode = Mode::Simulated(Simulator::Turmoil);
+        assert_eq!(
+            replay.to_string(),
+            "simnet run scenarios/a.yaml --simulator turmoil --seed 3 --trace"
+        );
+        assert!(replay.is_exact());
         replay.mode = Mode::Real;
         assert_eq!(
             replay.to_string(),

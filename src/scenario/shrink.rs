@@ -24,13 +24,15 @@ use super::{
     load_str, run, suite::failure_signature_ignoring_lines, time::parse_duration, LoadError, Mode,
     Outcome,
 };
-use crate::net::NetworkError;
+use crate::{net::NetworkError, sim::Simulator};
 
 /// What to shrink against.
 #[derive(Clone, Copy, Debug)]
 pub struct ShrinkOptions {
     /// The seed that fails; the shrunk scenario carries it as its own seed.
     pub seed: u64,
+    /// The simulator it fails on; every candidate runs there too.
+    pub simulator: Simulator,
     /// At most this many simulation runs in all.
     pub max_runs: usize,
     /// Seeds tried per candidate: its current seed, then the next ones. A cut
@@ -133,7 +135,7 @@ pub fn shrink(
     progress: &dyn Fn(usize, ScenarioSize),
 ) -> Result<Shrunk, ShrinkError> {
     let plan = load_str(text, file)?;
-    let first = run(&plan, options.seed, Mode::Simulated)?;
+    let first = run(&plan, options.seed, Mode::Simulated(options.simulator))?;
     if first.passed {
         return Err(ShrinkError::Passes {
             name: plan.name,
@@ -159,6 +161,7 @@ pub fn shrink(
         runs: 1,
         max_runs: options.max_runs.max(2),
         seeds_per_candidate: options.seeds_per_candidate.max(1),
+        simulator: options.simulator,
     };
     let keep_from = options.keep_from;
     let (mut doc, mut yaml, mut outcome) = search
@@ -201,6 +204,7 @@ struct Search<'a> {
     runs: usize,
     max_runs: usize,
     seeds_per_candidate: u64,
+    simulator: Simulator,
 }
 
 impl Search<'_> {
@@ -231,7 +235,7 @@ impl Search<'_> {
                 return Ok(None);
             };
             self.runs += 1;
-            let outcome = match run(&plan, plan.seed, Mode::Simulated) {
+            let outcome = match run(&plan, plan.seed, Mode::Simulated(self.simulator)) {
                 // A cut that removed a restart leaves later steps commanding a
                 // node that is down: that candidate cannot run, so it is no
                 // smaller form of the failure.

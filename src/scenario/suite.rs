@@ -121,7 +121,8 @@ pub struct Options {
     /// Where the files run.
     pub mode: Mode,
     /// Snapshots: `None` to skip them, else what to write on a mismatch.
-    /// Only simulated runs of a file's own seed have a snapshot.
+    /// Only runs of a file's own seed on the default simulator
+    /// ([`Mode::SIMULATED`]) have a snapshot.
     pub snapshots: Option<Update>,
 }
 
@@ -145,7 +146,7 @@ pub fn run_file(path: &Path, seed_offset: u64, options: Options) -> SuiteEntry {
         Ok(outcome) => {
             let snapshot = options
                 .snapshots
-                .filter(|_| mode == Mode::Simulated && seed_offset == 0)
+                .filter(|_| mode == Mode::SIMULATED && seed_offset == 0)
                 .map(|update| snapshot::compare(&outcome, path, update));
             (FileResult::Ran(Box::new(outcome)), snapshot)
         }

@@ -20,13 +20,21 @@
 
 use std::{
     cell::{Cell, RefCell},
+    future::Future,
     marker::PhantomData,
-    sync::atomic::{AtomicUsize, Ordering},
+    pin::Pin,
+    sync::{
+        atomic::{AtomicI64, AtomicUsize, Ordering},
+        Arc,
+    },
+    task::{Context, Poll},
     time::Duration,
 };
 
 use rand_chacha::ChaCha20Rng;
 use rand_core::{RngCore, SeedableRng};
+
+use crate::net::NetworkError;
 
 /// What `CLOCK_MONOTONIC` reads at virtual time zero. Non-zero so that code
 /// subtracting durations from "now" does not underflow.
@@ -269,6 +277,54 @@ pub unsafe extern "C" fn getentropy(buf: *mut libc::c_void, len: libc::size_t) -
         filled += n as usize;
     }
     0
+}
+
+/// Runs `body` on a fresh OS thread named `name`, made deterministic for
+/// `seed` from `epoch`, and returns what it returns; a panic inside comes
+/// back as [`NetworkError::Panicked`] with its message.
+pub(crate) fn on_fresh_thread<T, F>(
+    name: String,
+    seed: u64,
+    epoch: Duration,
+    body: F,
+) -> Result<T, NetworkError>
+where
+    T: Send + 'static,
+    F: FnOnce() -> T + Send + 'static,
+{
+    let thread = std::thread::Builder::new()
+        .name(name)
+        .spawn(move || {
+            let _determinism = enter(seed, epoch);
+            body()
+        })
+        .map_err(|e| NetworkError::Panicked(format!("could not start a thread: {e}")))?;
+    thread.join().map_err(|panic| {
+        let message = panic
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+            .unwrap_or_else(|| "unknown panic".to_owned());
+        NetworkError::Panicked(message)
+    })
+}
+
+/// Polls a node's future with the node's wall-clock offset in force, so a
+/// node with a wrong clock signs and checks handshakes with that clock.
+pub(crate) struct WithWallOffset<F> {
+    /// The offset, changeable while the node runs.
+    pub(crate) offset_ms: Arc<AtomicI64>,
+    /// The node's future.
+    pub(crate) inner: Pin<Box<F>>,
+}
+
+impl<F: Future> Future for WithWallOffset<F> {
+    type Output = F::Output;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let offset = self.offset_ms.load(Ordering::Relaxed);
+        with_wall_offset(offset, || self.inner.as_mut().poll(cx))
+    }
 }
 
 #[cfg(test)]

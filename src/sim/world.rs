@@ -12,7 +12,7 @@
 use std::{
     collections::BTreeMap,
     future::Future,
-    pin::{pin, Pin},
+    pin::pin,
     sync::{
         atomic::{AtomicI64, Ordering},
         Arc, Mutex,
@@ -24,7 +24,7 @@ use std::{
 use libp2p::{multiaddr::Protocol, Multiaddr, PeerId};
 
 use super::{
-    determinism,
+    determinism::{self, WithWallOffset},
     transport::{SimTcp, WireStats, WireTap},
 };
 use crate::{
@@ -80,21 +80,10 @@ where
     F: FnOnce(&mut World) -> T + Send + 'static,
 {
     let name = format!("simnet-seed-{}", config.seed);
-    let thread = std::thread::Builder::new()
-        .name(name)
-        .spawn(move || {
-            let _determinism = determinism::enter(config.seed, config.epoch);
-            let mut world = World::new(config);
-            body(&mut world)
-        })
-        .map_err(|e| NetworkError::Panicked(format!("could not start a thread: {e}")))?;
-    thread.join().map_err(|panic| {
-        let message = panic
-            .downcast_ref::<String>()
-            .cloned()
-            .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
-            .unwrap_or_else(|| "unknown panic".to_owned());
-        NetworkError::Panicked(message)
+    let (seed, epoch) = (config.seed, config.epoch);
+    determinism::on_fresh_thread(name, seed, epoch, move || {
+        let mut world = World::new(config);
+        body(&mut world)
     })
 }
 
@@ -120,23 +109,8 @@ pub struct World {
     tap: WireTap,
 }
 
-/// Polls a node's future with the node's wall-clock offset in force, so a
-/// node with a wrong clock signs and checks handshakes with that clock.
-struct WithWallOffset<F> {
-    offset_ms: Arc<AtomicI64>,
-    inner: Pin<Box<F>>,
-}
-
-impl<F: Future> Future for WithWallOffset<F> {
-    type Output = F::Output;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
-        let offset = self.offset_ms.load(Ordering::Relaxed);
-        determinism::with_wall_offset(offset, || self.inner.as_mut().poll(cx))
-    }
-}
-
-fn listen_address() -> Multiaddr {
+/// Where every simulated node listens: all its addresses, [`LISTEN_PORT`].
+pub(crate) fn listen_address() -> Multiaddr {
     Multiaddr::empty()
         .with(Protocol::Ip4([0, 0, 0, 0].into()))
         .with(Protocol::Tcp(LISTEN_PORT))

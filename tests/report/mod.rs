@@ -16,7 +16,7 @@ use simnet::{
 fn outcome_of(path: &str) -> Outcome {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(path);
     let plan = load_file(&path).unwrap_or_else(|e| panic!("{e}"));
-    run(&plan, plan.seed, Mode::Simulated).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    run(&plan, plan.seed, Mode::SIMULATED).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 /// The mermaid text of the diagram of the scenario file at `path`.

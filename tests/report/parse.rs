@@ -21,7 +21,7 @@ const PLANTED: [(&str, &str, &str); 4] = [
     (
         "no-crossed-handshake",
         "scenarios/near-simultaneous-dial.yaml",
-        "3",
+        "0",
     ),
     (
         "verified-before-signature-check",
@@ -50,7 +50,7 @@ fn suite_diagrams() -> Vec<(String, String)> {
         jobs,
         &|path| {
             let plan = load_file(path).unwrap_or_else(|e| panic!("{e}"));
-            let outcome = run(&plan, plan.seed, Mode::Simulated)
+            let outcome = run(&plan, plan.seed, Mode::SIMULATED)
                 .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
             (plan.name.clone(), Diagram::of(&outcome).to_mermaid())
         },

@@ -1,6 +1,7 @@
-//! Every scenario in `scenarios/` runs in the simulator, must pass its
-//! expectations and the global invariants, and must match its reviewed
-//! snapshot (`scenarios/snapshots/`, the files `simnet conformance` checks).
+//! Every scenario in `scenarios/` runs in the default simulator, must pass
+//! its expectations and the global invariants, and must match its reviewed
+//! snapshot (`scenarios/snapshots/`, the files `simnet conformance` checks);
+//! on turmoil it must pass too.
 
 mod malformed;
 mod real;
@@ -8,14 +9,17 @@ mod vocabulary;
 
 use std::path::Path;
 
-use simnet::scenario::{load_file, run, Mode};
+use simnet::{
+    scenario::{load_file, run, Mode},
+    sim::Simulator,
+};
 
 #[test]
 fn every_scenario_passes_and_matches_its_snapshot() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     for path in simnet::scenario::suite::discover(&[root.join("scenarios")]).expect("scenarios/") {
         let plan = load_file(&path).unwrap_or_else(|e| panic!("{e}"));
-        let outcome = run(&plan, plan.seed, Mode::Simulated)
+        let outcome = run(&plan, plan.seed, Mode::SIMULATED)
             .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         assert!(
             outcome.passed,
@@ -40,6 +44,26 @@ fn every_scenario_passes_and_matches_its_snapshot() {
             insta::assert_yaml_snapshot!(plan.name.as_str(), outcome);
         });
     }
+}
+
+/// turmoil is kept as a second, independent network model: every scenario
+/// must pass its expectations and invariants there too (its timings differ,
+/// so it has no snapshots).
+#[test]
+fn every_scenario_passes_on_turmoil_too() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let files = simnet::scenario::suite::discover(&[root.join("scenarios")]).expect("scenarios/");
+    assert!(files.len() > 40, "{} files", files.len());
+    let mut failures = Vec::new();
+    for path in &files {
+        let plan = load_file(path).unwrap_or_else(|e| panic!("{e}"));
+        match run(&plan, plan.seed, Mode::Simulated(Simulator::Turmoil)) {
+            Ok(outcome) if outcome.passed => {}
+            Ok(outcome) => failures.push(format!("{}: {:?}", path.display(), outcome.failures())),
+            Err(error) => failures.push(format!("{}: {error}", path.display())),
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
 #[test]

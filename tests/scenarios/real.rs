@@ -65,7 +65,7 @@ fn fault_free_scenarios_end_the_same_on_real_sockets() {
         &chosen,
         JOBS,
         &|plan: &Plan| {
-            let simulated = run(plan, plan.seed, Mode::Simulated).expect("simulated run");
+            let simulated = run(plan, plan.seed, Mode::SIMULATED).expect("simulated run");
             let real = run(plan, plan.seed, Mode::Real).expect("real run");
             (plan.name.clone(), simulated, real)
         },

@@ -17,7 +17,7 @@ use super::{
 use crate::{
     net::{node_keys, trace::render_duration, Faults, Network, NetworkError, RealNetwork},
     protocol::{handshake, InstanceMessageRequest, Misbehaviour, NodeConfig, SendError, SendId},
-    sim::{determinism::DEFAULT_EPOCH, simulate, WorldConfig},
+    sim::{determinism::DEFAULT_EPOCH, engine, simulate, Simulator, WorldConfig},
 };
 
 /// Time the run continues after the last step when `end` is not given.
@@ -28,11 +28,27 @@ const SEND_GRACE: Duration = Duration::from_secs(180);
 /// Where a scenario runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Mode {
-    /// In the deterministic simulator.
-    Simulated,
+    /// In a deterministic simulator.
+    Simulated(Simulator),
     /// On 127.0.0.1 in real time (`--real`): node identities still derive
     /// from the seed, timing does not.
     Real,
+}
+
+impl Mode {
+    /// The default simulator.
+    pub const SIMULATED: Mode = Mode::Simulated(Simulator::Events);
+
+    /// Whether a simulator runs it (its seed then fixes the whole run).
+    pub fn is_simulated(self) -> bool {
+        matches!(self, Mode::Simulated(_))
+    }
+}
+
+impl Default for Mode {
+    fn default() -> Self {
+        Mode::SIMULATED
+    }
 }
 
 /// Runs `plan` with `seed` (the plan's own, or another for a sweep) in `mode`.
@@ -40,14 +56,21 @@ pub enum Mode {
 /// [`Mode::Real`] with [`NetworkError::NeedsSimulator`] before anything starts.
 pub fn run(plan: &Plan, seed: u64, mode: Mode) -> Result<Outcome, NetworkError> {
     match mode {
-        Mode::Simulated => {
+        Mode::Simulated(simulator) => {
             let plan = plan.clone();
             let config = WorldConfig {
                 seed,
                 latency: plan.latency,
                 ..WorldConfig::default()
             };
-            simulate(config, move |world| Runner::new(&plan, world).run())?
+            match simulator {
+                Simulator::Events => {
+                    engine::simulate(config, move |net| Runner::new(&plan, net).run())?
+                }
+                Simulator::Turmoil => {
+                    simulate(config, move |world| Runner::new(&plan, world).run())?
+                }
+            }
         }
         Mode::Real => {
             if let Some(step) = sim_only_step(plan) {
@@ -57,18 +80,6 @@ pub fn run(plan: &Plan, seed: u64, mode: Mode) -> Result<Outcome, NetworkError> 
             Runner::new(plan, &mut network).run()
         }
     }
-}
-
-/// Runs `plan` with `seed` on the event-driven engine ([`crate::sim::engine`]),
-/// the spike of issue 15. Not yet a [`Mode`]: turmoil stays the simulator.
-pub fn run_on_engine(plan: &Plan, seed: u64) -> Result<Outcome, NetworkError> {
-    let plan = plan.clone();
-    let config = WorldConfig {
-        seed,
-        latency: plan.latency,
-        ..WorldConfig::default()
-    };
-    crate::sim::engine::simulate(config, move |engine| Runner::new(&plan, engine).run())?
 }
 
 /// The first step of `plan` that only the simulator can carry out, as

@@ -16,7 +16,7 @@
 //! tasks libp2p spawns with `tokio::spawn`, which no simnet wrapper sees. A
 //! node's wall-clock offset is applied while its own task (the swarm, the
 //! behaviours, the handshake code that signs and checks timestamps) is
-//! polled: [`HostScoped`].
+//! polled: [`determinism::WithWallOffset`].
 //!
 //! The trace: a collector task per node takes the node's events as they are
 //! emitted and stamps them with the virtual time they were taken at, so the
@@ -30,13 +30,11 @@ use std::{
     collections::BTreeMap,
     future::Future,
     net::Ipv4Addr,
-    pin::Pin,
     rc::Rc,
     sync::{
         atomic::{AtomicI64, Ordering},
         Arc,
     },
-    task::{Context, Poll},
     time::Duration,
 };
 
@@ -48,9 +46,9 @@ use self::{
     transport::EngineTcp,
 };
 use super::{
-    determinism,
+    determinism::{self, WithWallOffset},
     transport::{WireStats, WireTap},
-    world::{WorldConfig, LISTEN_PORT, SIMULATED_TIMING_SLACK},
+    world::{listen_address, WorldConfig, LISTEN_PORT, SIMULATED_TIMING_SLACK},
 };
 use crate::{
     net::{node_keys, Fault, Faults, Names, Network, NetworkError, Record, TraceEntry},
@@ -82,40 +80,14 @@ where
     F: FnOnce(&mut Engine) -> T + Send + 'static,
 {
     let name = format!("simnet-engine-seed-{}", config.seed);
-    let thread = std::thread::Builder::new()
-        .name(name)
-        .spawn(move || {
-            let _determinism = determinism::enter(config.seed, config.epoch);
-            let mut engine = Engine::new(config)?;
-            let result = body(&mut engine);
-            drop(engine);
-            ORIGIN.with(|o| o.set(None));
-            Ok(result)
-        })
-        .map_err(|e| NetworkError::Panicked(format!("could not start a thread: {e}")))?;
-    thread.join().map_err(|panic| {
-        let message = panic
-            .downcast_ref::<String>()
-            .cloned()
-            .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
-            .unwrap_or_else(|| "unknown panic".to_owned());
-        NetworkError::Panicked(message)
+    let (seed, epoch) = (config.seed, config.epoch);
+    determinism::on_fresh_thread(name, seed, epoch, move || {
+        let mut engine = Engine::new(config)?;
+        let result = body(&mut engine);
+        drop(engine);
+        ORIGIN.with(|o| o.set(None));
+        Ok(result)
     })?
-}
-
-/// Polls a node's own task with the node's wall-clock offset in force.
-struct HostScoped<F> {
-    offset_ms: Arc<AtomicI64>,
-    inner: Pin<Box<F>>,
-}
-
-impl<F: Future> Future for HostScoped<F> {
-    type Output = F::Output;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
-        let offset = self.offset_ms.load(Ordering::Relaxed);
-        determinism::with_wall_offset(offset, || self.inner.as_mut().poll(cx))
-    }
 }
 
 /// Whether a node's application takes events ([`Faults::stall`]).
@@ -152,12 +124,6 @@ pub struct Engine {
     trace: Vec<TraceEntry>,
     /// Where collector tasks put events; moved into `trace` after each run.
     sink: Rc<RefCell<Vec<TraceEntry>>>,
-}
-
-fn listen_address() -> Multiaddr {
-    Multiaddr::empty()
-        .with(Protocol::Ip4([0, 0, 0, 0].into()))
-        .with(Protocol::Tcp(LISTEN_PORT))
 }
 
 /// Takes `handle`'s events as they come, stamped with virtual time.
@@ -277,7 +243,7 @@ impl Engine {
             .listen_on(listen_address())
             .map_err(|e| failed(e.to_string()))?;
         let control = handle.control.clone();
-        let task = self.local.spawn_local(HostScoped {
+        let task = self.local.spawn_local(WithWallOffset {
             offset_ms: node.wall_offset_ms.clone(),
             inner: Box::pin(built.run()),
         });

@@ -604,12 +604,14 @@ impl Inner {
             }
             Kind::Data(bytes) => {
                 let end = &mut conn.ends[side];
-                if end.broken {
-                    self.stats.dropped += 1;
-                    return;
-                }
+                // Data for a socket its application closed is answered with
+                // an RST, as a kernel does, even behind a hole.
                 if end.dropped || end.reset {
                     self.reply(header, Kind::Rst, now, wakers);
+                    return;
+                }
+                if end.broken {
+                    self.stats.dropped += 1;
                     return;
                 }
                 end.recv.extend(bytes);
