@@ -6,7 +6,8 @@ use std::{collections::BTreeMap, fmt::Write as _};
 use super::{
     criterion::{BenchResult, Throughput},
     interleaved::{Compared, AGREEMENT},
-    targets::{check_targets, ratios, Metric, Source, OURS},
+    targets::{ratios, Metric, Source, OURS},
+    Checked,
 };
 
 /// The machine the figures come from, named in the report because ratios
@@ -39,11 +40,13 @@ fn rate_text(result: &BenchResult) -> String {
     }
 }
 
-/// The Markdown report: the targets, the interleaved comparisons of the
-/// latest runs, then criterion's medians group by group.
+/// The Markdown report: the targets as `checked`, the interleaved
+/// comparisons of the latest runs, the simulator's scale, then criterion's
+/// medians group by group.
 pub fn markdown(
     results: &[BenchResult],
     interleaved: &[Compared],
+    checked: &Checked,
     machine: &Machine,
     date: &str,
 ) -> String {
@@ -58,8 +61,7 @@ pub fn markdown(
          Regenerate with `cargo bench && cargo run -- bench-report`.\n",
         machine.cpu, machine.cores
     );
-    let checked = check_targets(&all_ratios, interleaved);
-    if !checked.is_empty() {
+    if !checked.targets.is_empty() {
         let _ = writeln!(out, "## Targets\n");
         let _ = writeln!(
             out,
@@ -71,7 +73,7 @@ pub fn markdown(
             out,
             "| target | measured | quartiles | previous run | held |\n|---|---|---|---|---|"
         );
-        for t in &checked {
+        for t in &checked.targets {
             let (quartiles, previous) = match t.source {
                 Source::Criterion => ("criterion medians".to_owned(), "–".to_owned()),
                 Source::Interleaved {
@@ -96,7 +98,7 @@ pub fn markdown(
         out.push('\n');
     }
     interleaved_table(&mut out, interleaved);
-    out.push_str(&super::scale::section(results));
+    out.push_str(&super::scale::section(results, &checked.scale));
     let mut groups: BTreeMap<&str, Vec<&BenchResult>> = BTreeMap::new();
     for r in results {
         groups.entry(&r.group).or_default().push(r);

@@ -75,13 +75,14 @@ pub fn write_bench_report(
     let io = |path: PathBuf| move |error| BenchReportError::Io { path, error };
     std::fs::create_dir_all(out_dir).map_err(io(out_dir.to_owned()))?;
     let md = out_dir.join("bench.md");
-    let mut text = markdown::markdown(&results, &interleaved, machine, date);
+    let checked = Checked {
+        targets: targets::check_targets(&targets::ratios(&results), &interleaved),
+        scale: scale::check(&results),
+    };
+    let mut text = markdown::markdown(&results, &interleaved, &checked, machine, date);
     text.push_str("![Direct-message throughput by payload size](bench-throughput.svg)\n");
     std::fs::write(&md, text).map_err(io(md.clone()))?;
     let svg = out_dir.join("bench-throughput.svg");
     std::fs::write(&svg, Chart::THROUGHPUT.throughput_svg(&results)).map_err(io(svg.clone()))?;
-    Ok(Checked {
-        targets: targets::check_targets(&targets::ratios(&results), &interleaved),
-        scale: scale::check(&results),
-    })
+    Ok(checked)
 }

@@ -131,7 +131,7 @@ impl SimTcp {
 }
 
 /// The socket address of `/ip4/…/tcp/…` (trailing `/p2p/…` ignored).
-fn socket_addr(addr: &Multiaddr) -> Option<SocketAddr> {
+pub(super) fn socket_addr(addr: &Multiaddr) -> Option<SocketAddr> {
     let mut parts = addr.iter();
     let ip: IpAddr = match parts.next()? {
         Protocol::Ip4(ip) => ip.into(),
@@ -144,7 +144,8 @@ fn socket_addr(addr: &Multiaddr) -> Option<SocketAddr> {
     }
 }
 
-fn multiaddr(addr: SocketAddr) -> Multiaddr {
+/// `/ip4/…/tcp/…` (or `/ip6/…`) of `addr`.
+pub(super) fn multiaddr(addr: SocketAddr) -> Multiaddr {
     Multiaddr::empty()
         .with(match addr.ip() {
             IpAddr::V4(ip) => Protocol::Ip4(ip),

@@ -8,7 +8,7 @@
 use std::{
     collections::VecDeque,
     io,
-    net::{IpAddr, Ipv4Addr},
+    net::{Ipv4Addr, SocketAddr, SocketAddrV4},
     pin::Pin,
     task::{Context, Poll},
 };
@@ -16,11 +16,11 @@ use std::{
 use futures::{future::BoxFuture, FutureExt};
 use libp2p::{
     core::transport::{DialOpts, ListenerId, Transport, TransportError, TransportEvent},
-    multiaddr::Protocol,
     Multiaddr,
 };
 
 use super::net::{HostId, SimNet, SimStream};
+use crate::sim::transport::{multiaddr, socket_addr};
 
 #[derive(Clone, Copy)]
 struct Listener {
@@ -58,20 +58,13 @@ impl Drop for EngineTcp {
     }
 }
 
-/// `/ip4/…/tcp/…` (a trailing `/p2p/…` ignored).
-fn socket_addr(addr: &Multiaddr) -> Option<(Ipv4Addr, u16)> {
-    let mut parts = addr.iter();
-    let Protocol::Ip4(ip) = parts.next()? else {
-        return None;
-    };
-    match parts.next()? {
-        Protocol::Tcp(port) => Some((ip, port)),
-        _ => None,
+/// The IPv4 address and port of `/ip4/…/tcp/…`: the engine's hosts have
+/// IPv4 addresses only.
+fn ipv4_socket(addr: &Multiaddr) -> Option<SocketAddrV4> {
+    match socket_addr(addr)? {
+        SocketAddr::V4(socket) => Some(socket),
+        SocketAddr::V6(_) => None,
     }
-}
-
-fn multiaddr(ip: Ipv4Addr, port: u16) -> Multiaddr {
-    Multiaddr::from(IpAddr::V4(ip)).with(Protocol::Tcp(port))
 }
 
 impl Transport for EngineTcp {
@@ -85,9 +78,10 @@ impl Transport for EngineTcp {
         id: ListenerId,
         addr: Multiaddr,
     ) -> Result<(), TransportError<io::Error>> {
-        let Some((ip, port)) = socket_addr(&addr) else {
+        let Some(socket) = ipv4_socket(&addr) else {
             return Err(TransportError::MultiaddrNotSupported(addr));
         };
+        let (ip, port) = (*socket.ip(), socket.port());
         if !ip.is_unspecified() && ip != self.ip {
             return Err(TransportError::MultiaddrNotSupported(addr));
         }
@@ -119,12 +113,12 @@ impl Transport for EngineTcp {
         addr: Multiaddr,
         _: DialOpts,
     ) -> Result<Self::Dial, TransportError<io::Error>> {
-        let Some((ip, port)) = socket_addr(&addr) else {
+        let Some(socket) = ipv4_socket(&addr) else {
             return Err(TransportError::MultiaddrNotSupported(addr));
         };
         let connect = self
             .net
-            .connect(self.host, ip, port)
+            .connect(self.host, *socket.ip(), socket.port())
             .map_err(TransportError::Other)?;
         Ok(connect.boxed())
     }
@@ -138,7 +132,7 @@ impl Transport for EngineTcp {
             let Listener {
                 id, port, token, ..
             } = self.listeners[index];
-            let local = multiaddr(ip, port);
+            let local = multiaddr(SocketAddr::from((ip, port)));
             if !self.listeners[index].announced {
                 self.listeners[index].announced = true;
                 cx.waker().wake_by_ref();
@@ -155,7 +149,7 @@ impl Transport for EngineTcp {
                         listener_id: id,
                         upgrade: futures::future::ready(Ok(stream)),
                         local_addr: local,
-                        send_back_addr: multiaddr(peer_ip, peer_port),
+                        send_back_addr: multiaddr(SocketAddr::from((peer_ip, peer_port))),
                     });
                 }
                 Poll::Ready(None) => {
@@ -177,10 +171,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn addresses_round_trip() {
+    fn only_ipv4_socket_addresses_are_engine_addresses() {
         let addr: Multiaddr = "/ip4/10.0.0.1/tcp/4000".parse().unwrap();
-        let (ip, port) = socket_addr(&addr).unwrap();
-        assert_eq!(multiaddr(ip, port), addr);
-        assert!(socket_addr(&"/dns4/x/tcp/1".parse().unwrap()).is_none());
+        let socket = ipv4_socket(&addr).unwrap();
+        assert_eq!(multiaddr(SocketAddr::V4(socket)), addr);
+        assert!(ipv4_socket(&"/ip6/::1/tcp/4000".parse().unwrap()).is_none());
+        assert!(ipv4_socket(&"/dns4/x/tcp/1".parse().unwrap()).is_none());
     }
 }
