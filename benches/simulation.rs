@@ -150,7 +150,10 @@ fn sweep(c: &mut Criterion) {
 }
 
 fn explore(c: &mut Criterion) {
-    use simnet::explore::{run_seed, Profile};
+    use simnet::{
+        explore::{run_seed, Profile},
+        implementation::Implementation,
+    };
 
     let mut group = c.benchmark_group("explore");
     group.sample_size(10);
@@ -165,7 +168,7 @@ fn explore(c: &mut Criterion) {
         group.bench_function(BenchmarkId::new(name, "profile-all"), |b| {
             b.iter(|| {
                 for seed in &seeds {
-                    let run = run_seed(*seed, Profile::All, simulator);
+                    let run = run_seed(*seed, Profile::All, simulator, Implementation::Simnet);
                     assert!(run.outcome.is_ok(), "{:?}", run.outcome.err());
                 }
             })

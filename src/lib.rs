@@ -7,6 +7,10 @@
 //! - [`protocol`]: the protocol itself (wire format, handshake, peer manager,
 //!   the libp2p behaviour and the [`protocol::Node`] that drives it). It knows
 //!   nothing of simulation.
+//! - `reference` (cargo feature `reference`): the reference implementation,
+//!   `blueprint-networking`, behind the same node commands and events.
+//! - [`implementation`]: which of the two runs a node; every network builds
+//!   its nodes there.
 //! - [`net`]: what the simulator and real sockets share: the network a runner
 //!   drives, its faults, the trace, node identities, and real nodes on
 //!   127.0.0.1.
@@ -21,8 +25,11 @@
 pub mod bench_report;
 pub mod explore;
 pub mod fuzz;
+pub mod implementation;
 pub mod net;
 pub mod protocol;
+#[cfg(feature = "reference")]
+pub mod reference;
 pub mod report;
 pub mod scenario;
 pub mod sim;

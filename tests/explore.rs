@@ -123,6 +123,7 @@ steps:
     let options = ShrinkOptions {
         seed: 1,
         simulator: Simulator::default(),
+        implementation: simnet::implementation::Implementation::Simnet,
         max_runs: 40,
         seeds_per_candidate: 1,
         keep_from: None,

@@ -6,6 +6,8 @@ mod explore;
 mod hostile;
 mod loopback;
 mod planted_bugs;
+#[cfg(feature = "reference")]
+mod reference;
 mod report;
 mod scenarios;
 mod sim;

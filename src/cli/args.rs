@@ -2,7 +2,7 @@
 //! Durations use [`simnet::scenario::time::parse_duration`], so the command
 //! line accepts exactly what scenario files do.
 
-use simnet::{scenario::suite, sim::Simulator};
+use simnet::{implementation::Implementation, scenario::suite, sim::Simulator};
 
 /// Parses a fuzz target name.
 pub(crate) fn parse_target(text: &str) -> Result<simnet::fuzz::Target, String> {
@@ -50,4 +50,34 @@ pub(crate) struct SimulatorArg {
     /// network stepped every millisecond.
     #[arg(long, default_value = "events", value_parser = parse_simulator)]
     pub(crate) simulator: Simulator,
+}
+
+/// Parses an implementation's name; one this build lacks is refused here,
+/// before anything runs.
+pub(crate) fn parse_implementation(text: &str) -> Result<Implementation, String> {
+    let found = Implementation::ALL.into_iter().find(|i| i.name() == text);
+    match found {
+        None => {
+            let names: Vec<&str> = Implementation::ALL.iter().map(|i| i.name()).collect();
+            Err(format!(
+                "unknown implementation `{text}`: use {}",
+                names.join(" or ")
+            ))
+        }
+        Some(implementation) if !implementation.is_built() => {
+            Err(simnet::implementation::NotBuilt.to_string())
+        }
+        Some(implementation) => Ok(implementation),
+    }
+}
+
+/// `--impl`, for every command that runs scenarios.
+#[derive(clap::Args, Debug, Clone, Copy)]
+pub(crate) struct ImplementationArg {
+    /// Which implementation runs every node: `simnet` (the default), or
+    /// `reference`, blueprint-networking 0.2.0-alpha.13, the implementation
+    /// the protocol document describes (in a build with `--features
+    /// reference`).
+    #[arg(long = "impl", default_value = "simnet", value_parser = parse_implementation)]
+    pub(crate) implementation: Implementation,
 }

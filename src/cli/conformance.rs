@@ -8,7 +8,7 @@ use simnet::scenario::{
 };
 
 use super::{
-    args::{parse_shard_arg, SimulatorArg},
+    args::{parse_shard_arg, ImplementationArg, SimulatorArg},
     default_jobs, progress,
     suite_lines::{lines, OrderedPrinter},
     EXIT_FAIL, EXIT_PASS, EXIT_USAGE,
@@ -68,6 +68,8 @@ pub(crate) struct ConformanceArgs {
     no_snapshots: bool,
     #[command(flatten)]
     simulator: SimulatorArg,
+    #[command(flatten)]
+    implementation: ImplementationArg,
 }
 
 impl ConformanceArgs {
@@ -79,6 +81,7 @@ impl ConformanceArgs {
             } else {
                 Mode::Simulated(self.simulator.simulator)
             },
+            implementation: self.implementation.implementation,
             snapshots: (!self.no_snapshots).then(|| Update::from_environment(self.accept)),
         };
         conformance(&self, options, global)
@@ -96,6 +99,7 @@ fn conformance(args: &ConformanceArgs, options: Options, global: &Global) -> any
         accept: _,
         no_snapshots: _,
         simulator: _,
+        implementation: _,
     } = *args;
     let mut files = match suite::discover(paths) {
         Ok(files) => files,

@@ -13,7 +13,7 @@ use simnet::{
 };
 
 use super::{
-    args::{parse_shard_arg, SimulatorArg},
+    args::{parse_shard_arg, ImplementationArg, SimulatorArg},
     default_jobs, progress, EXIT_FAIL, EXIT_PASS, EXIT_USAGE,
 };
 use crate::Global;
@@ -77,6 +77,8 @@ pub(crate) struct ExploreArgs {
     first_failure: bool,
     #[command(flatten)]
     simulator: SimulatorArg,
+    #[command(flatten)]
+    implementation: ImplementationArg,
 }
 
 fn parse_profile(text: &str) -> Result<Profile, String> {
@@ -90,6 +92,7 @@ impl ExploreArgs {
         let options = Options {
             profile: self.profile,
             simulator: self.simulator.simulator,
+            implementation: self.implementation.implementation,
             seed: self.seed,
             runs: match (self.runs, self.duration) {
                 (None, None) => Some(100),
@@ -150,6 +153,7 @@ impl ExploreArgs {
                 file: smallest.display().to_string(),
                 seed: None,
                 mode: Mode::Simulated(options.simulator),
+                implementation: options.implementation,
             };
             println!("  replay: {replay}");
         }
@@ -194,6 +198,7 @@ fn entries(summary: &explore::Summary, options: &Options) -> Vec<SuiteEntry> {
                 path,
                 result,
                 mode: Mode::Simulated(options.simulator),
+                implementation: options.implementation,
                 seed: Some(run.seed),
                 snapshot: None,
             }

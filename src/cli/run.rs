@@ -7,7 +7,10 @@ use simnet::{
     scenario::{run, Mode, Outcome},
 };
 
-use super::{args::SimulatorArg, load_or_report, EXIT_FAIL, EXIT_PASS, EXIT_USAGE};
+use super::{
+    args::{ImplementationArg, SimulatorArg},
+    load_or_report, EXIT_FAIL, EXIT_PASS, EXIT_USAGE,
+};
 use crate::Global;
 
 /// Run one scenario and print its checks, invariant violations and,
@@ -40,14 +43,17 @@ pub(crate) struct RunArgs {
     real: bool,
     #[command(flatten)]
     simulator: SimulatorArg,
+    #[command(flatten)]
+    implementation: ImplementationArg,
 }
 
 impl RunArgs {
     /// Runs the scenario and prints its checks; returns the exit code.
     pub(crate) fn exec(self, global: &Global) -> anyhow::Result<u8> {
-        let Some(plan) = load_or_report(&self.file, global) else {
+        let Some(mut plan) = load_or_report(&self.file, global) else {
             return Ok(EXIT_USAGE);
         };
+        plan.implementation = self.implementation.implementation;
         let seed = self.seed.unwrap_or(plan.seed);
         let mode = if self.real {
             Mode::Real
@@ -84,6 +90,13 @@ fn print_outcome(outcome: &Outcome, trace: bool) {
         }
     }
     for check in &outcome.checks {
+        if let Some(why) = check.not_applicable {
+            println!(
+                "  n/a   line {} at {}: {}: {why}",
+                check.line, check.at, check.check
+            );
+            continue;
+        }
         match &check.failure {
             None => println!(
                 "  ok    line {} at {}: {}",

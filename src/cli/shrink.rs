@@ -2,7 +2,10 @@
 
 use std::path::PathBuf;
 
-use super::{args::SimulatorArg, load_or_report, progress, EXIT_PASS, EXIT_USAGE};
+use super::{
+    args::{ImplementationArg, SimulatorArg},
+    load_or_report, progress, EXIT_PASS, EXIT_USAGE,
+};
 use crate::Global;
 
 /// Make a failing scenario smaller while it keeps failing the same way.
@@ -42,6 +45,8 @@ pub(crate) struct ShrinkArgs {
     keep_from: Option<std::time::Duration>,
     #[command(flatten)]
     simulator: SimulatorArg,
+    #[command(flatten)]
+    implementation: ImplementationArg,
 }
 
 impl ShrinkArgs {
@@ -61,6 +66,7 @@ impl ShrinkArgs {
         let options = ShrinkOptions {
             seed,
             simulator: self.simulator.simulator,
+            implementation: self.implementation.implementation,
             max_runs: self.max_runs,
             seeds_per_candidate: self.reseed,
             keep_from: self.keep_from,
@@ -107,6 +113,7 @@ impl ShrinkArgs {
             file: out.display().to_string(),
             seed: None,
             mode: simnet::scenario::Mode::Simulated(options.simulator),
+            implementation: options.implementation,
         };
         let header = format!(
             "# Shrunk by `simnet shrink` from {} at seed {seed}; fails at seed {}.\n# {} -> {}.\n# Replay: {replay}\n",

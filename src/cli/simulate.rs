@@ -13,7 +13,10 @@ use simnet::{
     },
 };
 
-use super::{args::SimulatorArg, EXIT_PASS};
+use super::{
+    args::{ImplementationArg, SimulatorArg},
+    EXIT_PASS,
+};
 use crate::Global;
 
 /// Run the standard workload in the deterministic simulator and print what
@@ -43,6 +46,8 @@ pub(crate) struct SimulateArgs {
     trace: bool,
     #[command(flatten)]
     simulator: SimulatorArg,
+    #[command(flatten)]
+    implementation: ImplementationArg,
 }
 
 impl SimulateArgs {
@@ -57,6 +62,7 @@ impl SimulateArgs {
         };
         let config = WorldConfig {
             seed,
+            implementation: self.implementation.implementation,
             ..WorldConfig::default()
         };
         let (summary, lines) = match self.simulator.simulator {

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use simnet::scenario::{replay::Replay, run, suite, Mode};
 
 use super::{
-    args::{parse_seed_range, SimulatorArg},
+    args::{parse_seed_range, ImplementationArg, SimulatorArg},
     default_jobs, load_or_report, progress, EXIT_FAIL, EXIT_PASS, EXIT_USAGE,
 };
 use crate::Global;
@@ -31,14 +31,17 @@ pub(crate) struct SweepArgs {
     jobs: Option<usize>,
     #[command(flatten)]
     simulator: SimulatorArg,
+    #[command(flatten)]
+    implementation: ImplementationArg,
 }
 
 impl SweepArgs {
     /// Runs the scenario over the seed range and groups the failures; returns the exit code.
     pub(crate) fn exec(self, global: &Global) -> anyhow::Result<u8> {
-        let Some(plan) = load_or_report(&self.file, global) else {
+        let Some(mut plan) = load_or_report(&self.file, global) else {
             return Ok(EXIT_USAGE);
         };
+        plan.implementation = self.implementation.implementation;
         let seeds: Vec<u64> = self.seeds.collect();
         let mode = Mode::Simulated(self.simulator.simulator);
         let bar = progress(global.quiet, Some(seeds.len() as u64));
@@ -95,6 +98,7 @@ impl SweepArgs {
                 file: self.file.display().to_string(),
                 seed: Some(hits[0]),
                 mode,
+                implementation: plan.implementation,
             };
             println!("  replay: {replay}");
         }

@@ -11,6 +11,7 @@
 pub mod generate;
 pub mod profile;
 
+use crate::implementation::Implementation;
 use std::{
     collections::BTreeMap,
     path::{Path, PathBuf},
@@ -41,6 +42,8 @@ pub struct Options {
     pub profile: Profile,
     /// The simulator every run (and every shrink) uses.
     pub simulator: Simulator,
+    /// The implementation every run (and every shrink) runs on.
+    pub implementation: Implementation,
     /// The first seed; runs use `seed`, `seed + 1`, ….
     pub seed: u64,
     /// Stop after this many runs (of this shard)…
@@ -142,7 +145,12 @@ fn seed_at(options: &Options, index: u64) -> u64 {
 }
 
 /// One generated run.
-pub fn run_seed(seed: u64, profile: Profile, simulator: Simulator) -> Run {
+pub fn run_seed(
+    seed: u64,
+    profile: Profile,
+    simulator: Simulator,
+    implementation: Implementation,
+) -> Run {
     let model = generate(seed, profile);
     let steps = model.steps.len();
     let yaml = match serde_saphyr::to_string(&model) {
@@ -158,7 +166,10 @@ pub fn run_seed(seed: u64, profile: Profile, simulator: Simulator) -> Run {
     };
     let outcome = load_str(&yaml, &format!("explore seed {seed}"))
         .map_err(|e| e.to_string())
-        .and_then(|plan| run(&plan, seed, Mode::Simulated(simulator)).map_err(|e| e.to_string()));
+        .and_then(|mut plan| {
+            plan.implementation = implementation;
+            run(&plan, seed, Mode::Simulated(simulator)).map_err(|e| e.to_string())
+        });
     Run {
         seed,
         yaml,
@@ -186,7 +197,12 @@ pub fn explore(options: &Options, done: &(dyn Fn(&Run) + Sync)) -> std::io::Resu
                 {
                     break;
                 }
-                let mut run = run_seed(seed_at(options, index), options.profile, options.simulator);
+                let mut run = run_seed(
+                    seed_at(options, index),
+                    options.profile,
+                    options.simulator,
+                    options.implementation,
+                );
                 if !run.passed() {
                     failed.store(true, Ordering::Relaxed);
                 }
@@ -243,6 +259,7 @@ fn write_failures(runs: &[Run], options: &Options) -> std::io::Result<Vec<Group>
             let shrink_options = ShrinkOptions {
                 seed: first.seed,
                 simulator: options.simulator,
+                implementation: options.implementation,
                 max_runs: options.shrink_runs,
                 seeds_per_candidate: 1,
                 // The heal, quiet and probe phases are the oracle: cut a
@@ -285,6 +302,7 @@ mod tests {
         let options = |shard| Options {
             profile: Profile::All,
             simulator: Simulator::default(),
+            implementation: Implementation::Simnet,
             seed: 100,
             runs: None,
             duration: None,
@@ -323,6 +341,7 @@ mod tests {
                     check: format!("{} and {} agree on their session", pair.0, pair.1),
                     kind: "agree",
                     failure: Some("alice verified bob: false".into()),
+                    not_applicable: None,
                     time: Default::default(),
                     nodes: Vec::new(),
                 },
@@ -332,6 +351,7 @@ mod tests {
                     check: format!("send from {} to {} ends success", pair.0, pair.1),
                     kind: "send",
                     failure: Some(format!("error {code} response")),
+                    not_applicable: None,
                     time: Default::default(),
                     nodes: Vec::new(),
                 },

@@ -36,6 +36,14 @@ pub enum NetworkError {
     /// The thread running a simulation panicked.
     #[error("simulation panicked: {0}")]
     Panicked(String),
+    /// The implementation cannot run a node the scenario asks for (the
+    /// reference has no counterpart of an adversary): the scenario does not
+    /// apply to it.
+    #[error("not applicable: {0}")]
+    NotApplicable(String),
+    /// The implementation asked for is not in this build.
+    #[error(transparent)]
+    NotBuilt(#[from] crate::implementation::NotBuilt),
     /// Real sockets or a real node failed.
     #[error("real network: {0}")]
     Real(String),

@@ -13,7 +13,10 @@ use std::{
 use libp2p::{Multiaddr, PeerId};
 
 use super::{node_keys, Names, Network, NetworkError, Record, TraceEntry, WireStats};
-use crate::protocol::{loopback, Control, Event, NodeConfig};
+use crate::{
+    implementation::{Implementation, NodeBuilder},
+    protocol::{loopback, transport, Control, Event, NodeConfig},
+};
 
 /// Longest a real node may take to answer a command.
 const COMMAND_WAIT: Duration = Duration::from_secs(10);
@@ -42,11 +45,21 @@ pub struct RealNetwork {
     trace: Vec<TraceEntry>,
     events: mpsc::Receiver<(String, Instant, Event)>,
     events_tx: mpsc::Sender<(String, Instant, Event)>,
+    builder: NodeBuilder,
 }
 
 impl RealNetwork {
-    /// An empty network whose node identities derive from `seed`.
+    /// An empty network of simnet nodes whose identities derive from `seed`.
     pub fn new(seed: u64) -> Result<Self, NetworkError> {
+        Self::with_implementation(seed, Implementation::Simnet)
+    }
+
+    /// An empty network of nodes on `implementation`, identities from `seed`.
+    pub fn with_implementation(
+        seed: u64,
+        implementation: Implementation,
+    ) -> Result<Self, NetworkError> {
+        let builder = NodeBuilder::new(implementation)?;
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
@@ -63,6 +76,7 @@ impl RealNetwork {
             trace: Vec::new(),
             events,
             events_tx,
+            builder,
         })
     }
 
@@ -107,14 +121,25 @@ impl Network for RealNetwork {
         if self.nodes.contains_key(name) {
             return Err(NetworkError::DuplicateNode(name.to_owned()));
         }
+        self.builder
+            .admits(&config)
+            .map_err(|why| NetworkError::NotApplicable(format!("{name}: {why}")))?;
         let keys = node_keys(self.seed, name);
         let peer_id = keys.peer_id();
         let events = self.events_tx.clone();
         let node_name = name.to_owned();
+        let builder = self.builder.clone();
         let (control, address) = self.runtime.block_on(async move {
-            let (mut handle, address) = loopback::spawn(config, keys)
+            let failed = |e: String| NetworkError::Real(format!("{node_name}: {e}"));
+            let transport = transport::tcp(&keys.identity).map_err(|e| failed(e.to_string()))?;
+            let node = builder
+                .start(config, keys, transport, loopback::any_port())
+                .map_err(|e| failed(e.to_string()))?;
+            tokio::spawn(node.run);
+            let mut handle = node.handle;
+            let address = loopback::wait_listening(&mut handle)
                 .await
-                .map_err(|e| NetworkError::Real(format!("{node_name}: {e}")))?;
+                .map_err(|e| failed(e.to_string()))?;
             let control = handle.control.clone();
             tokio::spawn(async move {
                 while let Some(event) = handle.next_event().await {

@@ -121,6 +121,20 @@ pub struct BanState {
     pub remaining: Option<Duration>,
 }
 
+impl BanState {
+    /// A ban for `reason` that ends at `until` (`None`: never), as seen at `now`.
+    pub fn at(
+        reason: &str,
+        until: Option<tokio::time::Instant>,
+        now: tokio::time::Instant,
+    ) -> Self {
+        Self {
+            reason: reason.to_owned(),
+            remaining: until.map(|u| u.saturating_duration_since(now)),
+        }
+    }
+}
+
 /// A snapshot of a node, for tests, traces and final-state reports.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NodeState {

@@ -33,6 +33,10 @@ pub enum SendFailure {
         /// The last transport failure.
         last_error: String,
     },
+    /// The send's one attempt failed, and the implementation does not try
+    /// again (the reference implementation sends each message once).
+    #[error("the only attempt failed: {0}")]
+    AttemptFailed(String),
     /// The peer was banned while the send was pending.
     #[error("peer banned")]
     PeerBanned,

@@ -122,6 +122,11 @@ pub enum HandshakeFailure {
         /// Remote timestamp minus local time.
         skew_ms: i64,
     },
+    /// The timestamp is older than the freshness window, by an amount the
+    /// implementation did not report (how the reference implementation
+    /// says a handshake is stale).
+    #[error("stale handshake: timestamp older than the freshness window")]
+    Expired,
     /// The public key is not on the allow-list.
     #[error("instance key not allowed")]
     NotAllowed,

@@ -394,7 +394,7 @@ impl Handshakes {
         });
         match &self.misbehaviour {
             Misbehaviour::ForgeSignature => creds.signature[0] ^= 0x01,
-            Misbehaviour::Replay(captured) => creds = captured.clone(),
+            Misbehaviour::Replay(captured) => creds = captured.credentials.clone(),
             _ => {}
         }
         creds

@@ -50,10 +50,21 @@ pub async fn spawn(
     let transport = transport::tcp(&keys.identity)?;
     let (node, mut handle) = Node::new(config, keys, transport)?;
     tokio::spawn(node.run());
-    let any_port = Multiaddr::empty()
+    handle.control.listen(any_port()).await?;
+    let address = wait_listening(&mut handle).await?;
+    Ok((handle, address))
+}
+
+/// `127.0.0.1` on a port the system picks.
+pub fn any_port() -> Multiaddr {
+    Multiaddr::empty()
         .with(Protocol::Ip4([127, 0, 0, 1].into()))
-        .with(Protocol::Tcp(0));
-    handle.control.listen(any_port).await?;
+        .with(Protocol::Tcp(0))
+}
+
+/// Waits for a starting node's [`Event::Listening`], consuming the events
+/// before it, for at most [`LISTEN_WAIT`].
+pub async fn wait_listening(handle: &mut NodeHandle) -> Result<Multiaddr, LoopbackError> {
     let listening = tokio::time::timeout(LISTEN_WAIT, async {
         while let Some(event) = handle.next_event().await {
             if let Event::Listening { address } = event {
@@ -63,7 +74,7 @@ pub async fn spawn(
         None
     });
     match listening.await {
-        Ok(Some(address)) => Ok((handle, address)),
+        Ok(Some(address)) => Ok(address),
         _ => Err(LoopbackError::NoAddress(handle.peer_id())),
     }
 }

@@ -7,7 +7,22 @@
 
 use std::time::Duration;
 
+use libp2p::PeerId;
+
 use super::wire::HandshakeRequest;
+
+/// A handshake taken off the wire: the credentials, and who made them for
+/// whom (what another implementation needs to capture its own dialect of
+/// the same handshake).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Captured {
+    /// The credentials as sent.
+    pub credentials: HandshakeRequest,
+    /// Who signed them.
+    pub signer: PeerId,
+    /// For whom.
+    pub receiver: PeerId,
+}
 
 /// One deliberate fault.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -17,9 +32,9 @@ pub enum Misbehaviour {
     None,
     /// Present handshake signatures with a flipped bit.
     ForgeSignature,
-    /// Present these captured credentials (someone else's handshake) instead of
-    /// our own, in requests and in responses.
-    Replay(HandshakeRequest),
+    /// Present this captured handshake (someone else's) instead of our own,
+    /// in requests and in responses.
+    Replay(Box<Captured>),
     /// Sign handshakes with a timestamp this far in the past.
     StaleTimestamp(Duration),
     /// Never send a handshake request and never answer one.

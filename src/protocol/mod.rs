@@ -24,7 +24,7 @@ pub mod codec;
 pub mod codes;
 pub mod config;
 pub mod control;
-mod describe;
+pub(crate) mod describe;
 pub mod event;
 pub mod gate;
 pub mod gossip_links;

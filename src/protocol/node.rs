@@ -392,13 +392,7 @@ impl Node {
             .collect();
         let bans = gate
             .active_bans(now)
-            .map(|(peer, ban)| {
-                let state = BanState {
-                    reason: ban.reason.clone(),
-                    remaining: ban.until.map(|u| u.saturating_duration_since(now)),
-                };
-                (*peer, state)
-            })
+            .map(|(peer, ban)| (*peer, BanState::at(&ban.reason, ban.until, now)))
             .collect();
         NodeState {
             peer_id: self.peer_id(),

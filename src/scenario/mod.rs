@@ -8,6 +8,7 @@
 //! or [`real::RealNetwork`] on 127.0.0.1 in real time (`--real`); [`suite`]
 //! runs many files, [`shrink`] minimises a failing one.
 
+pub mod applicability;
 pub mod invariants;
 pub mod load;
 pub mod model;
@@ -15,6 +16,7 @@ pub mod oracle;
 pub mod outcome;
 pub mod plan;
 pub mod replay;
+pub mod rules;
 pub mod run;
 pub mod shrink;
 pub mod snapshot;

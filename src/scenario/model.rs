@@ -487,7 +487,7 @@ impl From<&HandshakeFailure> for FailureReason {
             HandshakeFailure::VersionMismatch { .. } => FailureReason::VersionMismatch,
             HandshakeFailure::InvalidPublicKey => FailureReason::InvalidPublicKey,
             HandshakeFailure::InvalidSignature => FailureReason::InvalidSignature,
-            HandshakeFailure::Stale { .. } => FailureReason::Stale,
+            HandshakeFailure::Stale { .. } | HandshakeFailure::Expired => FailureReason::Stale,
             HandshakeFailure::NotAllowed => FailureReason::NotAllowed,
             HandshakeFailure::KeyMismatch => FailureReason::KeyMismatch,
             HandshakeFailure::Timeout => FailureReason::Timeout,

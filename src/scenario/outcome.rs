@@ -31,6 +31,10 @@ pub struct CheckResult {
     /// Why it failed; absent when it held.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub failure: Option<String>,
+    /// Why the implementation that ran cannot answer it (see
+    /// [`super::applicability`]): then it neither held nor failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_applicable: Option<&'static str>,
     /// When it was judged (a send's check: when its outcome arrived, or the
     /// end of the run), for placing it in a diagram; snapshots show `at`.
     #[serde(skip)]

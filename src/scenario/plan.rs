@@ -9,7 +9,7 @@
 use std::{fmt, time::Duration};
 
 use super::model::{FailureReason, NodeKind, RefusalRule, SendExpect, StateSpec};
-use crate::protocol::NodeConfig;
+use crate::{implementation::Implementation, protocol::NodeConfig};
 
 /// A scenario ready to run.
 #[derive(Debug, Clone)]
@@ -32,6 +32,9 @@ pub struct Plan {
     pub never: Vec<Never>,
     /// Explicit end of the run, if given.
     pub end: Option<Duration>,
+    /// Which implementation runs every node: simnet's unless a command's
+    /// `--impl` says otherwise (a file does not choose).
+    pub implementation: Implementation,
 }
 
 /// A node and its configuration.

@@ -4,10 +4,11 @@
 use std::fmt;
 
 use super::Mode;
-use crate::sim::Simulator;
+use crate::{implementation::Implementation, sim::Simulator};
 
-/// `simnet run FILE --seed N --trace`, with `--real` for a real-socket run
-/// and `--simulator turmoil` for a run on turmoil.
+/// `simnet run FILE --seed N --trace`, with `--real` for a real-socket run,
+/// `--simulator turmoil` for a run on turmoil and `--impl reference` for a
+/// run on the reference implementation.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Replay {
     /// The scenario file, as the run named it.
@@ -16,6 +17,8 @@ pub struct Replay {
     pub seed: Option<u64>,
     /// Where it ran.
     pub mode: Mode,
+    /// What ran its nodes.
+    pub implementation: Implementation,
 }
 
 impl Replay {
@@ -33,6 +36,9 @@ impl fmt::Display for Replay {
             Mode::Real => f.write_str(" --real")?,
             Mode::Simulated(Simulator::Turmoil) => f.write_str(" --simulator turmoil")?,
             Mode::Simulated(Simulator::Events) => {}
+        }
+        if self.implementation != Implementation::Simnet {
+            write!(f, " --impl {}", self.implementation)?;
         }
         if let Some(seed) = self.seed {
             write!(f, " --seed {seed}")?;
@@ -58,6 +64,7 @@ mod tests {
             file: "scenarios/a.yaml".into(),
             seed: Some(3),
             mode: Mode::SIMULATED,
+            implementation: Implementation::Simnet,
         };
         assert_eq!(
             replay.to_string(),
@@ -75,5 +82,10 @@ mod tests {
             "simnet run scenarios/a.yaml --real --seed 3 --trace"
         );
         assert!(!replay.is_exact());
+        replay.implementation = Implementation::Reference;
+        assert_eq!(
+            replay.to_string(),
+            "simnet run scenarios/a.yaml --real --impl reference --seed 3 --trace"
+        );
     }
 }

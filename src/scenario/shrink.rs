@@ -24,7 +24,7 @@ use super::{
     load_str, run, suite::failure_signature_ignoring_lines, time::parse_duration, LoadError, Mode,
     Outcome,
 };
-use crate::{net::NetworkError, sim::Simulator};
+use crate::{implementation::Implementation, net::NetworkError, sim::Simulator};
 
 /// What to shrink against.
 #[derive(Clone, Copy, Debug)]
@@ -33,6 +33,8 @@ pub struct ShrinkOptions {
     pub seed: u64,
     /// The simulator it fails on; every candidate runs there too.
     pub simulator: Simulator,
+    /// The implementation it fails on; every candidate runs on it too.
+    pub implementation: Implementation,
     /// At most this many simulation runs in all.
     pub max_runs: usize,
     /// Seeds tried per candidate: its current seed, then the next ones. A cut
@@ -134,7 +136,8 @@ pub fn shrink(
     options: &ShrinkOptions,
     progress: &dyn Fn(usize, ScenarioSize),
 ) -> Result<Shrunk, ShrinkError> {
-    let plan = load_str(text, file)?;
+    let mut plan = load_str(text, file)?;
+    plan.implementation = options.implementation;
     let first = run(&plan, options.seed, Mode::Simulated(options.simulator))?;
     if first.passed {
         return Err(ShrinkError::Passes {
@@ -162,6 +165,7 @@ pub fn shrink(
         max_runs: options.max_runs.max(2),
         seeds_per_candidate: options.seeds_per_candidate.max(1),
         simulator: options.simulator,
+        implementation: options.implementation,
     };
     let keep_from = options.keep_from;
     let (mut doc, mut yaml, mut outcome) = search
@@ -205,6 +209,7 @@ struct Search<'a> {
     max_runs: usize,
     seeds_per_candidate: u64,
     simulator: Simulator,
+    implementation: Implementation,
 }
 
 impl Search<'_> {
@@ -231,9 +236,10 @@ impl Search<'_> {
             if !yaml.ends_with('\n') {
                 yaml.push('\n');
             }
-            let Ok(plan) = load_str(&yaml, self.file) else {
+            let Ok(mut plan) = load_str(&yaml, self.file) else {
                 return Ok(None);
             };
+            plan.implementation = self.implementation;
             self.runs += 1;
             let outcome = match run(&plan, plan.seed, Mode::Simulated(self.simulator)) {
                 // A cut that removed a restart leaves later steps commanding a

@@ -16,6 +16,7 @@ use std::{
 };
 
 use super::Outcome;
+use crate::implementation::Implementation;
 
 /// What to do when a snapshot is missing or differs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -129,9 +130,10 @@ impl fmt::Display for Comparison {
     }
 }
 
-/// Where the snapshot of `scenario` lives: `snapshots/<file stem>.snap` in
-/// the scenario's directory.
-pub fn path_of(scenario: &Path) -> PathBuf {
+/// Where the snapshot of `scenario` run on `implementation` lives:
+/// `snapshots/<file stem>.snap` in the scenario's directory, or
+/// `snapshots/reference/<file stem>.snap` for the reference implementation.
+pub fn path_of(scenario: &Path, implementation: Implementation) -> PathBuf {
     let stem = scenario
         .file_stem()
         .map_or_else(|| "scenario".into(), |s| s.to_string_lossy().into_owned());
@@ -139,6 +141,10 @@ pub fn path_of(scenario: &Path) -> PathBuf {
         .parent()
         .unwrap_or(Path::new(""))
         .join("snapshots")
+        .join(match implementation {
+            Implementation::Simnet => PathBuf::new(),
+            other => PathBuf::from(other.name()),
+        })
         .join(format!("{stem}.snap"))
 }
 
@@ -171,8 +177,13 @@ fn stored_body(text: &str) -> &str {
 
 /// Compares `outcome` of `scenario` with its snapshot and, as `update`
 /// says, writes the new one or a pending one.
-pub fn compare(outcome: &Outcome, scenario: &Path, update: Update) -> Comparison {
-    let path = path_of(scenario);
+pub fn compare(
+    outcome: &Outcome,
+    scenario: &Path,
+    implementation: Implementation,
+    update: Update,
+) -> Comparison {
+    let path = path_of(scenario, implementation);
     compare_at(outcome, scenario, &path, update).unwrap_or_else(|e| Comparison::Unreadable {
         path,
         error: e.to_string(),
@@ -229,8 +240,12 @@ mod tests {
     #[test]
     fn a_snapshot_sits_in_snapshots_beside_its_scenario() {
         assert_eq!(
-            path_of(Path::new("their/dir/ban.yaml")),
+            path_of(Path::new("their/dir/ban.yaml"), Implementation::Simnet),
             PathBuf::from("their/dir/snapshots/ban.snap")
+        );
+        assert_eq!(
+            path_of(Path::new("their/dir/ban.yaml"), Implementation::Reference),
+            PathBuf::from("their/dir/snapshots/reference/ban.snap")
         );
     }
 

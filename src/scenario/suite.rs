@@ -15,7 +15,7 @@ use super::{
     violation::mask_numbers,
     LoadError, Outcome,
 };
-use crate::net::NetworkError;
+use crate::{implementation::Implementation, net::NetworkError};
 
 /// What happened to one scenario file.
 #[derive(Debug)]
@@ -39,6 +39,8 @@ pub struct SuiteEntry {
     pub result: FileResult,
     /// Where it ran.
     pub mode: Mode,
+    /// What ran its nodes.
+    pub implementation: Implementation,
     /// The seed it ran with, once its file loaded.
     pub seed: Option<u64>,
     /// How the outcome compared with its snapshot, when snapshots were
@@ -62,6 +64,7 @@ impl SuiteEntry {
             file: self.path.display().to_string(),
             seed: self.seed,
             mode: self.mode,
+            implementation: self.implementation,
         }
     }
 }
@@ -120,6 +123,8 @@ pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, SuiteError> {
 pub struct Options {
     /// Where the files run.
     pub mode: Mode,
+    /// Which implementation runs their nodes.
+    pub implementation: Implementation,
     /// Snapshots: `None` to skip them, else what to write on a mismatch.
     /// Only runs of a file's own seed on the default simulator
     /// ([`Mode::SIMULATED`]) have a snapshot.
@@ -134,26 +139,31 @@ pub fn run_file(path: &Path, seed_offset: u64, options: Options) -> SuiteEntry {
         path: path.to_owned(),
         result,
         mode,
+        implementation: options.implementation,
         seed,
         snapshot,
     };
-    let plan = match load_file(path) {
+    let mut plan = match load_file(path) {
         Err(error) => return entry(FileResult::Invalid(error), None, None),
         Ok(plan) => plan,
     };
+    plan.implementation = options.implementation;
     let seed = plan.seed.wrapping_add(seed_offset);
     let (result, snapshot) = match run(&plan, seed, mode) {
         Ok(outcome) => {
             let snapshot = options
                 .snapshots
                 .filter(|_| mode == Mode::SIMULATED && seed_offset == 0)
-                .map(|update| snapshot::compare(&outcome, path, update));
+                .map(|update| snapshot::compare(&outcome, path, options.implementation, update));
             (FileResult::Ran(Box::new(outcome)), snapshot)
         }
         Err(NetworkError::NeedsSimulator(step)) => (
             FileResult::Skipped(format!("{step} needs the simulator")),
             None,
         ),
+        Err(NetworkError::NotApplicable(why)) => {
+            (FileResult::Skipped(format!("not applicable: {why}")), None)
+        }
         Err(error) => (FileResult::Crashed(error), None),
     };
     entry(result, Some(seed), snapshot)

@@ -28,8 +28,9 @@ use super::{
     transport::{SimTcp, WireStats, WireTap},
 };
 use crate::{
+    implementation::{Implementation, NodeBuilder},
     net::{node_keys, Fault, Faults, Names, Network, NetworkError, Record, TraceEntry},
-    protocol::{transport::upgrade, Control, Node, NodeConfig, NodeHandle, NodeKeys},
+    protocol::{transport::upgrade, Control, NodeConfig, NodeHandle, NodeKeys},
 };
 
 /// How late past its timeout a handshake may be recorded as finished in the
@@ -59,6 +60,8 @@ pub struct WorldConfig {
     pub latency: (Duration, Duration),
     /// Virtual wall-clock time at the start, since the Unix epoch.
     pub epoch: Duration,
+    /// Which implementation runs every node.
+    pub implementation: Implementation,
 }
 
 impl Default for WorldConfig {
@@ -68,6 +71,7 @@ impl Default for WorldConfig {
             tick: Duration::from_millis(1),
             latency: (Duration::from_millis(1), Duration::from_millis(20)),
             epoch: determinism::DEFAULT_EPOCH,
+            implementation: Implementation::default(),
         }
     }
 }
@@ -82,9 +86,9 @@ where
     let name = format!("simnet-seed-{}", config.seed);
     let (seed, epoch) = (config.seed, config.epoch);
     determinism::on_fresh_thread(name, seed, epoch, move || {
-        let mut world = World::new(config);
-        body(&mut world)
-    })
+        let mut world = World::new(config)?;
+        Ok(body(&mut world))
+    })?
 }
 
 /// A node of the world: its fixed identity and, while it runs, its handle.
@@ -107,6 +111,7 @@ pub struct World {
     names: Names,
     trace: Vec<TraceEntry>,
     tap: WireTap,
+    builder: NodeBuilder,
 }
 
 /// Where every simulated node listens: all its addresses, [`LISTEN_PORT`].
@@ -116,29 +121,36 @@ pub(crate) fn listen_address() -> Multiaddr {
         .with(Protocol::Tcp(LISTEN_PORT))
 }
 
-async fn run_host(
+/// What a turmoil host needs to (re)start its node.
+#[derive(Clone)]
+struct Host {
     name: String,
     keys: NodeKeys,
     config: NodeConfig,
+    builder: NodeBuilder,
     slot: Arc<Mutex<Option<NodeHandle>>>,
     wall_offset_ms: Arc<AtomicI64>,
     tap: WireTap,
-) -> turmoil::Result {
-    let ip = turmoil::lookup(name.as_str());
-    let transport = upgrade(SimTcp::new(ip, tap), &keys.identity)?;
-    let (mut node, handle) = Node::new(config, keys, transport)?;
-    node.listen_on(listen_address())?;
-    *slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(handle);
+}
+
+async fn run_host(host: Host) -> turmoil::Result {
+    let ip = turmoil::lookup(host.name.as_str());
+    let transport = upgrade(SimTcp::new(ip, host.tap), &host.keys.identity)?;
+    let node = host
+        .builder
+        .start(host.config, host.keys, transport, listen_address())?;
+    *host.slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(node.handle);
     WithWallOffset {
-        offset_ms: wall_offset_ms,
-        inner: Box::pin(node.run()),
+        offset_ms: host.wall_offset_ms,
+        inner: Box::pin(node.run),
     }
     .await;
     Ok(())
 }
 
 impl World {
-    fn new(config: WorldConfig) -> Self {
+    fn new(config: WorldConfig) -> Result<Self, NetworkError> {
+        let builder = NodeBuilder::new(config.implementation)?;
         let sim = turmoil::Builder::new()
             .rng_seed(config.seed)
             .tick_duration(config.tick)
@@ -146,14 +158,15 @@ impl World {
             .max_message_latency(config.latency.1)
             .simulation_duration(Duration::from_secs(365 * 86_400))
             .build();
-        Self {
+        Ok(Self {
             sim,
             config,
             nodes: BTreeMap::new(),
             names: Names::default(),
             trace: Vec::new(),
             tap: WireTap::default(),
-        }
+            builder,
+        })
     }
 
     fn node(&self, name: &str) -> Result<&SimNode, NetworkError> {
@@ -285,23 +298,23 @@ impl Network for World {
         if self.nodes.contains_key(name) {
             return Err(NetworkError::DuplicateNode(name.to_owned()));
         }
+        self.builder
+            .admits(&config)
+            .map_err(|why| NetworkError::NotApplicable(format!("{name}: {why}")))?;
         let keys = node_keys(self.config.seed, name);
         let peer_id = keys.peer_id();
         let slot = Arc::new(Mutex::new(None));
         let wall_offset_ms = Arc::new(AtomicI64::new(0));
-        let tap = self.tap.clone();
-        let (host_name, host_slot, host_offset) =
-            (name.to_owned(), slot.clone(), wall_offset_ms.clone());
-        self.sim.host(name, move || {
-            run_host(
-                host_name.clone(),
-                keys.clone(),
-                config.clone(),
-                host_slot.clone(),
-                host_offset.clone(),
-                tap.clone(),
-            )
-        });
+        let host = Host {
+            name: name.to_owned(),
+            keys,
+            config,
+            builder: self.builder.clone(),
+            slot: slot.clone(),
+            wall_offset_ms: wall_offset_ms.clone(),
+            tap: self.tap.clone(),
+        };
+        self.sim.host(name, move || run_host(host.clone()));
         self.names.insert(peer_id, name.to_owned());
         self.nodes.insert(
             name.to_owned(),

@@ -145,7 +145,11 @@ async fn handshake_replayed_by_a_third_peer_is_rejected() {
     );
 
     let carol = LoopbackNode::start(NodeConfig {
-        misbehaviour: Misbehaviour::Replay(captured),
+        misbehaviour: Misbehaviour::Replay(Box::new(simnet::protocol::misbehaviour::Captured {
+            credentials: captured,
+            signer: alice.peer_id(),
+            receiver: bob.peer_id(),
+        })),
         ..NodeConfig::default()
     })
     .await;

@@ -5,6 +5,7 @@
 
 mod malformed;
 mod real;
+mod rules;
 mod vocabulary;
 
 use std::path::Path;

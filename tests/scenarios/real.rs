@@ -109,6 +109,7 @@ fn each_seed_of_a_real_run_is_its_own() {
     )
     .expect("write the scenario");
     let options = simnet::scenario::suite::Options {
+        implementation: simnet::implementation::Implementation::Simnet,
         mode: Mode::Real,
         snapshots: None,
     };

@@ -12,6 +12,7 @@ use serde_saphyr::Location;
 
 use super::{suggest::did_you_mean, LoadError, Position, DEFAULT_LATENCY, MAX_REPEAT};
 use crate::{
+    implementation::Implementation,
     protocol::{
         control::check_response,
         peers::{BanPolicy, Limits, MIN_PER_PEER},
@@ -206,6 +207,7 @@ impl<'a> Validator<'a> {
             steps: planned_steps,
             never,
             end: end_at,
+            implementation: Implementation::default(),
         })
     }
 

@@ -12,7 +12,7 @@ use crate::{
     },
     protocol::{Event, InstanceMessageResponse, SendFailure, SendId},
     scenario::{
-        invariants,
+        applicability, invariants,
         model::{FailureReason, SendExpect, StateSpec},
         outcome::{CheckResult, FinalNode, Outcome},
         plan::Never,
@@ -101,6 +101,8 @@ impl<W: Network> Runner<'_, W> {
                 _ => (!held).then_some(actual),
             };
             let judged = timed_at.unwrap_or_else(|| self.world.elapsed());
+            let not_applicable = applicability::of_send(self.plan, &sent.plan);
+            let failure = failure.filter(|_| not_applicable.is_none());
             results.push(CheckResult {
                 at: render_duration(sent.at),
                 line: sent.line,
@@ -116,6 +118,7 @@ impl<W: Network> Runner<'_, W> {
                         .unwrap_or_default()
                 ),
                 failure,
+                not_applicable,
                 time: judged,
                 nodes: vec![sent.plan.from.clone(), sent.plan.to.clone()],
             });

@@ -10,13 +10,17 @@ mod finish;
 use std::{collections::BTreeMap, time::Duration};
 
 use super::{
+    applicability,
     load::DEFAULT_LATENCY,
     outcome::{CheckResult, Outcome},
     plan::{Action, Plan, SendPlan},
 };
 use crate::{
     net::{node_keys, trace::render_duration, Faults, Network, NetworkError, RealNetwork},
-    protocol::{handshake, InstanceMessageRequest, Misbehaviour, NodeConfig, SendError, SendId},
+    protocol::{
+        handshake, misbehaviour::Captured, InstanceMessageRequest, Misbehaviour, NodeConfig,
+        SendError, SendId,
+    },
     sim::{determinism::DEFAULT_EPOCH, engine, simulate, Simulator, WorldConfig},
 };
 
@@ -61,6 +65,7 @@ pub fn run(plan: &Plan, seed: u64, mode: Mode) -> Result<Outcome, NetworkError> 
             let config = WorldConfig {
                 seed,
                 latency: plan.latency,
+                implementation: plan.implementation,
                 ..WorldConfig::default()
             };
             match simulator {
@@ -76,7 +81,7 @@ pub fn run(plan: &Plan, seed: u64, mode: Mode) -> Result<Outcome, NetworkError> 
             if let Some(step) = sim_only_step(plan) {
                 return Err(NetworkError::NeedsSimulator(step));
             }
-            let mut network = RealNetwork::new(seed)?;
+            let mut network = RealNetwork::with_implementation(seed, plan.implementation)?;
             Runner::new(plan, &mut network).run()
         }
     }
@@ -189,14 +194,18 @@ impl<'a, W: Network> Runner<'a, W> {
                 let from_keys = node_keys(seed, from);
                 let to_keys = node_keys(seed, to);
                 let now_ms = DEFAULT_EPOCH.as_millis() as u64;
-                let captured = handshake::sign(
+                let credentials = handshake::sign(
                     &from_keys.instance,
                     &from_keys.peer_id(),
                     &to_keys.peer_id(),
                     now_ms,
                     &node.config.protocol_version,
                 );
-                config.misbehaviour = Misbehaviour::Replay(captured);
+                config.misbehaviour = Misbehaviour::Replay(Box::new(Captured {
+                    credentials,
+                    signer: from_keys.peer_id(),
+                    receiver: to_keys.peer_id(),
+                }));
             }
             if let Some(allowed) = &node.allow {
                 config.allow_list = Some(
@@ -282,13 +291,15 @@ impl<'a, W: Network> Runner<'a, W> {
             Action::Loss { a, b, rate } => faults(w, line, action)?.set_loss(a, b, *rate)?,
             Action::Expect(checks) => {
                 for check in checks {
-                    let failure = self.evaluate(check)?;
+                    let not_applicable = applicability::of_check(self.plan, check);
+                    let failure = self.evaluate(check)?.filter(|_| not_applicable.is_none());
                     self.checks.push(CheckResult {
                         at: render_duration(self.world.elapsed()),
                         line,
                         check: check.to_string(),
                         kind: check.keyword(),
                         failure,
+                        not_applicable,
                         time: self.world.elapsed(),
                         nodes: check.nodes().into_iter().map(str::to_owned).collect(),
                     });

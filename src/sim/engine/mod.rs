@@ -51,8 +51,9 @@ use super::{
     world::{listen_address, WorldConfig, LISTEN_PORT, SIMULATED_TIMING_SLACK},
 };
 use crate::{
+    implementation::{NodeBuilder, StartedNode},
     net::{node_keys, Fault, Faults, Names, Network, NetworkError, Record, TraceEntry},
-    protocol::{transport::upgrade, Control, Node, NodeConfig, NodeHandle, NodeKeys},
+    protocol::{transport::upgrade, Control, NodeConfig, NodeHandle, NodeKeys},
 };
 
 /// How long the engine waits (virtual time) for a node to answer a command.
@@ -124,6 +125,7 @@ pub struct Engine {
     trace: Vec<TraceEntry>,
     /// Where collector tasks put events; moved into `trace` after each run.
     sink: Rc<RefCell<Vec<TraceEntry>>>,
+    builder: NodeBuilder,
 }
 
 /// Takes `handle`'s events as they come, stamped with virtual time.
@@ -151,6 +153,7 @@ async fn collect(
 
 impl Engine {
     fn new(config: WorldConfig) -> Result<Self, NetworkError> {
+        let builder = NodeBuilder::new(config.implementation)?;
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_time()
             .start_paused(true)
@@ -181,6 +184,7 @@ impl Engine {
             names: Names::default(),
             trace: Vec::new(),
             sink: Rc::new(RefCell::new(Vec::new())),
+            builder,
         })
     }
 
@@ -237,15 +241,19 @@ impl Engine {
         let _enter = self.rt.enter();
         let raw = EngineTcp::new(self.net.clone(), node.host, node.ip);
         let transport = upgrade(raw, &node.keys.identity).map_err(|e| failed(e.to_string()))?;
-        let (mut built, handle) = Node::new(node.config.clone(), node.keys.clone(), transport)
-            .map_err(|e| failed(e.to_string()))?;
-        built
-            .listen_on(listen_address())
+        let StartedNode { run, handle } = self
+            .builder
+            .start(
+                node.config.clone(),
+                node.keys.clone(),
+                transport,
+                listen_address(),
+            )
             .map_err(|e| failed(e.to_string()))?;
         let control = handle.control.clone();
         let task = self.local.spawn_local(WithWallOffset {
             offset_ms: node.wall_offset_ms.clone(),
-            inner: Box::pin(built.run()),
+            inner: Box::pin(run),
         });
         let collector = self.local.spawn_local(collect(
             name.to_owned(),
@@ -293,6 +301,9 @@ impl Network for Engine {
         if self.nodes.contains_key(name) {
             return Err(NetworkError::DuplicateNode(name.to_owned()));
         }
+        self.builder
+            .admits(&config)
+            .map_err(|why| NetworkError::NotApplicable(format!("{name}: {why}")))?;
         // As turmoil numbers its hosts: 192.168.0.1, 192.168.0.2, …
         let index = self.nodes.len() + 1;
         let ip = Ipv4Addr::new(192, 168, (index >> 8) as u8, index as u8);

@@ -1,0 +1,103 @@
+//! Checks that an implementation cannot answer, and why. simnet's own
+//! implementation answers every check; another one (the reference, see
+//! `crate::reference`) may lack what a check asks about, such as retries
+//! or a way for its application to choose an answer. Such a check is
+//! reported as not applicable, with its reason, and counts neither as a
+//! pass nor as a failure.
+
+use super::plan::{Check, Plan, SendPlan};
+use crate::{implementation::Implementation, protocol::Responder};
+
+/// Why the reference cannot answer a `retried` check.
+const NO_RETRIES: &str = "the reference sends each message once: it has no retries to count";
+/// Why the reference cannot answer a `buffered` check.
+const NO_BUFFER_COUNT: &str =
+    "the reference queues without bound and counts nothing it holds: there is no peak to read";
+/// Why the reference cannot answer a send to a node with its own responder.
+const NO_CHOSEN_ANSWER: &str =
+    "the reference drops a request's response channel before its application sees it: no application can choose this answer";
+
+/// Why `check` cannot be answered on `plan`'s implementation, if it cannot.
+pub fn of_check(plan: &Plan, check: &Check) -> Option<&'static str> {
+    match (plan.implementation, check) {
+        (Implementation::Simnet, _) => None,
+        (Implementation::Reference, Check::Retried { .. }) => Some(NO_RETRIES),
+        (Implementation::Reference, Check::Buffered { .. }) => Some(NO_BUFFER_COUNT),
+        (Implementation::Reference, _) => None,
+    }
+}
+
+/// Why the outcome `send` expects cannot be asked of `plan`'s
+/// implementation, if it cannot: a receiver whose application answers other
+/// than by echoing (the scenario's default) needs a way to answer.
+pub fn of_send(plan: &Plan, send: &SendPlan) -> Option<&'static str> {
+    if plan.implementation == Implementation::Simnet {
+        return None;
+    }
+    let receiver = plan.nodes.iter().find(|n| n.name == send.to)?;
+    (receiver.config.responder != Responder::Echo).then_some(NO_CHOSEN_ANSWER)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::load_str;
+
+    const SCENARIO: &str = "
+name: t
+about: t
+seed: 1
+nodes:
+  alice: {}
+  quiet: { responder: silent }
+steps:
+  - at: 0s
+    send: { from: alice, to: quiet, payload: x, expect: failed }
+  - at: 1s
+    send: { from: quiet, to: alice, payload: x, expect: success }
+  - at: 2s
+    expect:
+      retried:
+        - { node: alice, at_least: 1 }
+      verified: [[alice, quiet]]
+";
+
+    #[test]
+    fn only_another_implementation_has_checks_it_cannot_answer() {
+        let mut plan = load_str(SCENARIO, "t.yaml").expect("loads");
+        let checks: Vec<Check> = plan
+            .steps
+            .iter()
+            .filter_map(|s| match &s.action {
+                crate::scenario::plan::Action::Expect(checks) => Some(checks.clone()),
+                _ => None,
+            })
+            .flatten()
+            .collect();
+        let sends: Vec<SendPlan> = plan
+            .steps
+            .iter()
+            .filter_map(|s| match &s.action {
+                crate::scenario::plan::Action::Send(send) => Some(send.clone()),
+                _ => None,
+            })
+            .collect();
+        let judged = |plan: &Plan| {
+            let checks: Vec<_> = checks
+                .iter()
+                .filter(|c| of_check(plan, c).is_some())
+                .map(Check::keyword)
+                .collect();
+            let sends: Vec<_> = sends
+                .iter()
+                .filter(|s| of_send(plan, s).is_some())
+                .map(|s| s.to.clone())
+                .collect();
+            (checks, sends)
+        };
+        assert_eq!(checks.len(), 2);
+        assert_eq!(judged(&plan), (vec![], vec![]));
+        plan.implementation = Implementation::Reference;
+        assert_eq!(judged(&plan), (vec!["retried"], vec!["quiet".to_owned()]));
+    }
+}
