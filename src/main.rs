@@ -8,8 +8,9 @@ use clap::{Parser, Subcommand};
 
 use cli::{
     bench_report::BenchReportArgs, conformance::ConformanceArgs, demo::DemoArgs,
-    explore::ExploreArgs, fuzz::FuzzArgs, logging::init_logging, run::RunArgs, schema::SchemaArgs,
-    shrink::ShrinkArgs, simulate::SimulateArgs, sweep::SweepArgs, EXIT_PASS, EXIT_USAGE,
+    explore::ExploreArgs, fuzz::FuzzArgs, logging::init_logging,
+    reference_report::ReferenceReportArgs, run::RunArgs, schema::SchemaArgs, shrink::ShrinkArgs,
+    simulate::SimulateArgs, sweep::SweepArgs, EXIT_PASS, EXIT_USAGE,
 };
 
 mod cli;
@@ -46,6 +47,7 @@ pub(crate) struct Global {
 #[derive(Subcommand, Debug)]
 enum Command {
     Conformance(ConformanceArgs),
+    ReferenceReport(ReferenceReportArgs),
     Sweep(SweepArgs),
     Explore(ExploreArgs),
     Run(RunArgs),
@@ -61,6 +63,7 @@ impl Command {
     fn exec(self, global: &Global) -> anyhow::Result<u8> {
         match self {
             Command::Conformance(args) => args.exec(global),
+            Command::ReferenceReport(args) => args.exec(global),
             Command::Sweep(args) => args.exec(global),
             Command::Explore(args) => args.exec(global),
             Command::Run(args) => args.exec(global),

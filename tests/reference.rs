@@ -79,3 +79,60 @@ fn a_pair_verifies_on_loopback() {
     let outcome = on_reference("scenarios/handshake-basic.yaml", Mode::Real);
     assert!(outcome.passed, "{:#?}", outcome.failures());
 }
+
+/// Runs `simnet reference-report` into `dir`, with `CI` set or not.
+fn reference_report(dir: &std::path::Path, ci: bool) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_simnet"))
+        .args(["reference-report", "--report-dir"])
+        .arg(dir)
+        .env("CI", if ci { "true" } else { "" })
+        .output()
+        .expect("run simnet")
+}
+
+#[test]
+fn the_deviation_report_shows_each_known_deviation_from_a_scenario() {
+    let dir = std::env::temp_dir().join(format!("simnet-reference-report-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    // Under CI nothing is written, and a report that is not there differs.
+    let compared = reference_report(&dir, true);
+    assert_eq!(compared.status.code(), Some(1));
+    assert!(!dir.join("summary.md").exists());
+    let written = reference_report(&dir, false);
+    assert_eq!(
+        written.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&written.stdout)
+    );
+    let summary = std::fs::read_to_string(dir.join("summary.md")).expect("summary.md");
+    let row = |rule: &str| {
+        summary
+            .lines()
+            .find(|l| l.starts_with(&format!("| **{rule}**")))
+            .unwrap_or_else(|| panic!("no row for {rule}"))
+            .to_owned()
+    };
+    for (rule, scenario) in [
+        ("banned-peers", "ban-and-expiry"),
+        ("handshake-states", "reconnect-rehandshakes"),
+        ("handshake-timeout", "handshake-timeout"),
+        ("signatures-verified", "replayed-handshake"),
+        ("direct-responses", "response-kinds"),
+        ("message-size-limits", "large-direct-message-delivered"),
+    ] {
+        let row = row(rule);
+        assert!(row.contains("❌ deviates"), "{row}");
+        assert!(row.contains(&format!("❌ {scenario}")), "{row}");
+        assert!(
+            summary.contains(&format!("### {scenario} — ")),
+            "no deviation section for {scenario}"
+        );
+    }
+    assert!(row("handshake-on-first-connection").contains("✅ pass"));
+    assert!(summary.contains("```mermaid"));
+    assert!(dir.join("junit.xml").exists());
+    // The same run compared with what it wrote matches.
+    assert_eq!(reference_report(&dir, true).status.code(), Some(0));
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -10,6 +10,7 @@ pub(crate) mod demo;
 pub(crate) mod explore;
 pub(crate) mod fuzz;
 pub(crate) mod logging;
+pub(crate) mod reference_report;
 pub(crate) mod run;
 pub(crate) mod schema;
 pub(crate) mod shrink;

@@ -57,6 +57,6 @@ pub fn render(report: &Report) -> String {
     out
 }
 
-fn cell(text: &str) -> String {
+pub(super) fn cell(text: &str) -> String {
     text.replace('|', "\\|").replace('\n', " ")
 }

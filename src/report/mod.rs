@@ -5,6 +5,7 @@
 pub mod diagram;
 pub mod junit;
 pub mod markdown;
+pub mod rules;
 
 use std::{io, path::Path};
 
@@ -49,6 +50,9 @@ pub struct ScenarioResult {
     pub status: Status,
     /// Failed checks, violations, or the load error.
     pub failures: Vec<String>,
+    /// Checks the implementation that ran cannot answer, with the reason.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub not_applicable: Vec<String>,
     /// The command that runs it again (exactly, in the simulator); absent
     /// when it passed.
     pub replay: Option<Replay>,
@@ -116,6 +120,7 @@ fn result_of(entry: &SuiteEntry) -> ScenarioResult {
         seed: entry.seed,
         status,
         failures: vec![failure],
+        not_applicable: Vec::new(),
         replay: None,
         trace: Vec::new(),
         diagram: None,
@@ -141,6 +146,14 @@ fn result_of(entry: &SuiteEntry) -> ScenarioResult {
                         .filter(|c| !c.passed())
                         .map(ToString::to_string),
                 )
+                .collect(),
+            not_applicable: outcome
+                .checks
+                .iter()
+                .filter_map(|c| {
+                    let why = c.not_applicable?;
+                    Some(format!("line {} at {}: {}: {why}", c.line, c.at, c.check))
+                })
                 .collect(),
             trace: outcome.trace.clone(),
             diagram: (!entry.passed()).then(|| diagram::Diagram::of(outcome)),

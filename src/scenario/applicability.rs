@@ -5,7 +5,10 @@
 //! reported as not applicable, with its reason, and counts neither as a
 //! pass nor as a failure.
 
-use super::plan::{Check, Plan, SendPlan};
+use super::{
+    plan::{Check, Plan, SendPlan},
+    violation::Rule,
+};
 use crate::{implementation::Implementation, protocol::Responder};
 
 /// Why the reference cannot answer a `retried` check.
@@ -16,6 +19,19 @@ const NO_BUFFER_COUNT: &str =
 /// Why the reference cannot answer a send to a node with its own responder.
 const NO_CHOSEN_ANSWER: &str =
     "the reference drops a request's response channel before its application sees it: no application can choose this answer";
+
+/// Why the reference's connections are not judged by simnet's limits.
+const OWN_LIMITS: &str = "the reference applies one connection limit of its own (its target_peer_count) instead of the node's per-peer, inbound and outbound limits";
+
+/// Why the invariant `rule` cannot be judged on `plan`'s implementation,
+/// if it cannot: it would hold the implementation to settings it does not
+/// have.
+pub fn of_invariant(plan: &Plan, rule: Rule) -> Option<&'static str> {
+    match (plan.implementation, rule) {
+        (Implementation::Reference, Rule::ConnectionLimit) => Some(OWN_LIMITS),
+        _ => None,
+    }
+}
 
 /// Why `check` cannot be answered on `plan`'s implementation, if it cannot.
 pub fn of_check(plan: &Plan, check: &Check) -> Option<&'static str> {

@@ -90,14 +90,21 @@ fn every_scenario_file_name_matches_its_name() {
 #[test]
 fn every_snapshot_belongs_to_a_scenario() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    for entry in std::fs::read_dir(root.join("scenarios/snapshots")).expect("snapshots/") {
-        let name = entry
-            .expect("entry")
-            .file_name()
-            .to_string_lossy()
-            .into_owned();
+    // simnet's own snapshots, then the reference implementation's.
+    for dir in ["scenarios/snapshots", "scenarios/snapshots/reference"] {
+        snapshots_belong_to_scenarios(root, dir);
+    }
+}
+
+fn snapshots_belong_to_scenarios(root: &Path, dir: &str) {
+    for entry in std::fs::read_dir(root.join(dir)).expect("snapshots/") {
+        let entry = entry.expect("entry");
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name == "reference" && entry.path().is_dir() {
+            continue;
+        }
         let Some(scenario) = name.strip_suffix(".snap") else {
-            panic!("unexpected file in scenarios/snapshots/: {name}");
+            panic!("unexpected file in {dir}/: {name}");
         };
         assert!(
             root.join("scenarios")

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use simnet::scenario::rules::RULES;
+use simnet::scenario::rules::{BEYOND, RULES};
 
 #[test]
 fn every_scenario_tests_a_rule_and_every_named_scenario_exists() {
@@ -17,6 +17,7 @@ fn every_scenario_tests_a_rule_and_every_named_scenario_exists() {
         .collect();
     let named: BTreeSet<String> = RULES
         .iter()
+        .chain(BEYOND)
         .flat_map(|r| r.scenarios.iter().map(|s| s.to_string()))
         .collect();
     let untested: Vec<_> = files.difference(&named).collect();

@@ -97,8 +97,9 @@ impl RefNode {
             }
             SwarmEvent::IncomingConnectionError {
                 error: ListenError::Denied { cause },
+                peer_id,
                 ..
-            } => self.refused(None, Direction::Inbound, &cause),
+            } => self.refused(peer_id, Direction::Inbound, &cause),
             SwarmEvent::OutgoingConnectionError { peer_id, error, .. } => match error {
                 DialError::Denied { cause } => self.refused(peer_id, Direction::Outbound, &cause),
                 other => self.emit(Event::DialFailed {

@@ -197,7 +197,24 @@ impl<W: Network> Runner<'_, W> {
             end: self.world.elapsed(),
             slack: self.world.timing_slack(),
         };
-        violations.extend(invariants::check(self.world.trace(), &context));
+        for violation in invariants::check(self.world.trace(), &context) {
+            match applicability::of_invariant(self.plan, violation.rule) {
+                None => violations.push(violation),
+                Some(why) if !self.checks.iter().any(|c| c.not_applicable == Some(why)) => {
+                    self.checks.push(CheckResult {
+                        at: render_duration(self.world.elapsed()),
+                        line: 0,
+                        check: format!("invariant: {}", violation.rule.text()),
+                        kind: "invariant",
+                        failure: None,
+                        not_applicable: Some(why),
+                        time: self.world.elapsed(),
+                        nodes: violation.nodes,
+                    });
+                }
+                Some(_) => {}
+            }
+        }
         let mut nodes = BTreeMap::new();
         for name in self.world.node_names() {
             nodes.insert(name.clone(), self.final_node(&name));
