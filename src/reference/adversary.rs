@@ -32,6 +32,9 @@ enum Fault {
     Replay(Box<Captured>),
     /// Never send a handshake and never answer one.
     Silent,
+    /// Never handshake, and send direct messages and gossip anyway, as if
+    /// verified.
+    Skip,
 }
 
 /// One adversarial node's handshakes.
@@ -75,6 +78,12 @@ impl Adversary {
         }))
     }
 
+    /// Whether it sends direct messages and gossip without a handshake
+    /// (it then runs a gossipsub of its own, configured as the crate's).
+    pub fn skips_handshake(&self) -> bool {
+        matches!(self.fault, Fault::Skip)
+    }
+
     /// The handshake request it sends `remote` on a first connection.
     pub fn request(&self, remote: &PeerId) -> Option<Request> {
         let c = self.credentials(remote)?;
@@ -101,7 +110,7 @@ impl Adversary {
             .unwrap_or_default()
             .as_millis();
         let (mut key, msg, to) = match &self.fault {
-            Fault::Silent => return None,
+            Fault::Silent | Fault::Skip => return None,
             Fault::Forge => (self.key.clone(), message(self.local, now_ms), *remote),
             Fault::Stale(age) => (
                 self.key.clone(),
@@ -138,6 +147,7 @@ fn fault(misbehaviour: &Misbehaviour) -> Result<Option<Fault>, String> {
         Misbehaviour::StaleTimestamp(age) => Fault::Stale(*age),
         Misbehaviour::Replay(captured) => Fault::Replay(captured.clone()),
         Misbehaviour::SilentHandshake => Fault::Silent,
+        Misbehaviour::SkipHandshake => Fault::Skip,
         other => {
             return Err(format!(
                 "the adversary {other:?} has no reference-dialect counterpart yet"

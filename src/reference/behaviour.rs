@@ -17,7 +17,7 @@ use blueprint_networking::{
 };
 use libp2p::{
     connection_limits::{self, ConnectionLimits},
-    identify,
+    gossipsub, identify,
     identity::Keypair,
     ping, request_response,
     swarm::{behaviour::toggle::Toggle, NetworkBehaviour},
@@ -56,6 +56,9 @@ pub struct RefBehaviour {
     /// Tells peers which protocols this node speaks; the service bans peers
     /// whose list lacks the blueprint protocol.
     pub identify: identify::Behaviour,
+    /// An adversary's gossip, signed and configured as the crate's (on an
+    /// honest node the crate's behaviour holds its own).
+    pub gossip: Toggle<gossipsub::Behaviour>,
     /// The application's direct messages and their outcomes; on an
     /// adversary, its whole handshake protocol.
     pub probe: request_response::cbor::Behaviour<Request, Response>,
@@ -77,6 +80,8 @@ pub struct Parts<'a> {
     pub target_peer_count: u32,
     /// False for an adversary, which runs the protocol itself.
     pub honest: bool,
+    /// True for an adversary that gossips without a handshake.
+    pub gossips: bool,
 }
 
 impl RefBehaviour {
@@ -112,8 +117,14 @@ impl RefBehaviour {
                 .with_request_timeout(REQUEST_TIMEOUT)
                 .with_max_concurrent_streams(MAX_CONCURRENT_STREAMS),
         );
+        let gossip = if parts.gossips {
+            Some(adversary_gossip(parts.identity)?)
+        } else {
+            None
+        };
         Ok(Self {
             limits: connection_limits::Behaviour::new(limits),
+            gossip: gossip.into(),
             protocol: protocol.into(),
             ping: ping::Behaviour::new(ping::Config::new().with_interval(PING_INTERVAL)),
             identify: identify::Behaviour::new(
@@ -124,4 +135,27 @@ impl RefBehaviour {
             probe,
         })
     }
+}
+
+/// A gossipsub with the crate's settings (`behaviour.rs:108-119`: signed,
+/// strict validation, 1 s heartbeat, mesh 2/4/8, lazy 3, history 10/3,
+/// flood publishing), for an adversary that runs no crate behaviour.
+fn adversary_gossip(identity: &Keypair) -> Result<gossipsub::Behaviour, NodeError> {
+    let config = gossipsub::ConfigBuilder::default()
+        .heartbeat_interval(std::time::Duration::from_secs(1))
+        .validation_mode(gossipsub::ValidationMode::Strict)
+        .mesh_n_low(2)
+        .mesh_n(4)
+        .mesh_n_high(8)
+        .gossip_lazy(3)
+        .history_length(10)
+        .history_gossip(3)
+        .flood_publish(true)
+        .build()
+        .map_err(|e| NodeError::Config(format!("gossipsub: {e}")))?;
+    gossipsub::Behaviour::new(
+        gossipsub::MessageAuthenticity::Signed(identity.clone()),
+        config,
+    )
+    .map_err(|e| NodeError::Config(format!("gossipsub: {e}")))
 }

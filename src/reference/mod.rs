@@ -101,6 +101,7 @@ pub fn start(
             messages: messages_tx,
             target_peer_count: target_peer_count(&config.limits),
             honest: adversary.is_none(),
+            gossips: adversary.as_ref().is_some_and(Adversary::skips_handshake),
         })
     })?;
     let local = keys.peer_id();

@@ -66,12 +66,7 @@ pub const RULES: &[Rule] = &[
     Rule {
         id: "direct-needs-verification",
         text: "Direct P2P messages are targeted to a specific peer and require peer verification.",
-        scenarios: &[
-            "send-needs-verification",
-            "unverified-message-rejected",
-            "unverified-flood-banned",
-            "unverified-large-request-unread",
-        ],
+        scenarios: &["send-needs-verification", "unverified-message-rejected"],
     },
     Rule {
         id: "direct-responses",
@@ -150,9 +145,10 @@ pub const BEYOND: &[Rule] = &[
     },
     Rule {
         id: "message-size-limits",
-        text: "Direct messages up to 16 MiB are delivered; larger ones, and fields no peer decodes, are refused by the sender or dropped and counted by the receiver (the reference's `MAX_MESSAGE_SIZE`).",
+        text: "Direct messages up to 16 MiB are delivered (the reference's `MAX_MESSAGE_SIZE`); larger ones, fields no peer decodes, and more than 4 KiB from an unverified peer are refused by the sender or dropped and counted by the receiver.",
         scenarios: &[
             "large-direct-message-delivered",
+            "unverified-large-request-unread",
             "oversized-message",
             "oversized-sender",
             "long-protocol-name-refused",
@@ -165,8 +161,13 @@ pub const BEYOND: &[Rule] = &[
     },
     Rule {
         id: "ban-policy",
-        text: "Three ban-worthy handshake failures within 600 s ban a peer for 300 s, counted on either side; a banned peer's redials are refused and backed off.",
-        scenarios: &["repeated-failures-ban", "spread-out-failures-ban-nobody", "banned-peer-redials-back-off"],
+        text: "Three ban-worthy handshake failures within 600 s ban a peer for 300 s, counted on either side, and so does a flood of requests without a handshake; a banned peer's redials are refused and backed off.",
+        scenarios: &[
+            "repeated-failures-ban",
+            "spread-out-failures-ban-nobody",
+            "banned-peer-redials-back-off",
+            "unverified-flood-banned",
+        ],
     },
     Rule {
         id: "dead-connections",

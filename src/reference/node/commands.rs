@@ -4,10 +4,13 @@ use blueprint_networking::{
     codec::{encode_protocol_message, MAX_MESSAGE_SIZE},
     types::{MessageRouting, ProtocolMessage},
 };
-use libp2p::PeerId;
+use libp2p::{gossipsub::Sha256Topic, PeerId};
 use tokio::time::Instant;
 
-use super::{super::behaviour::Request, RefNode};
+use super::{
+    super::{adversary::Adversary, behaviour::Request},
+    RefNode,
+};
 use crate::protocol::{
     control::{BanState, Command, NodeState, PeerState},
     event::{Event, SendError, SendFailure, SendId},
@@ -15,7 +18,7 @@ use crate::protocol::{
 };
 
 /// Why an adversary neither subscribes nor broadcasts.
-const NO_GOSSIP: &str = "a reference-dialect adversary runs no gossip";
+const NO_GOSSIP: &str = "this reference-dialect adversary runs no gossip";
 
 /// The hash under which the crate's gossipsub knows `topic` (it uses
 /// `Sha256Topic`), as its log prints it.
@@ -61,15 +64,10 @@ impl RefNode {
                 let _ = reply.send(Err(CommandError::UnknownRequest(id)));
             }
             Command::Subscribe(topic, reply) => {
-                let result = match self.protocol() {
-                    Some(protocol) => protocol
-                        .subscribe(&topic)
-                        .map(|_| {
-                            self.topics.insert(topic_hash(&topic), topic);
-                        })
-                        .map_err(|e| CommandError::Publish(e.to_string())),
-                    None => Err(CommandError::Publish(NO_GOSSIP.into())),
-                };
+                let result = self.subscribe(&topic);
+                if result.is_ok() {
+                    self.topics.insert(topic_hash(&topic), topic);
+                }
                 let _ = reply.send(result);
             }
             Command::Broadcast(topic, data, reply) => {
@@ -126,7 +124,11 @@ impl RefNode {
             size,
             max: MAX_MESSAGE_SIZE as u32,
         })?;
-        if !self.peers.is_peer_verified(&peer) {
+        let skips = self
+            .adversary
+            .as_ref()
+            .is_some_and(Adversary::skips_handshake);
+        if !self.peers.is_peer_verified(&peer) && !skips {
             self.dropped_sends += 1;
             return Ok(());
         }
@@ -149,9 +151,26 @@ impl RefNode {
         let bytes = encode_protocol_message(&message)
             .map_err(|e| CommandError::Publish(format!("does not encode: {e}")))?;
         self.topics.insert(topic_hash(&topic), topic.clone());
-        self.protocol()
-            .ok_or_else(|| CommandError::Publish(NO_GOSSIP.into()))?
-            .publish(&topic, bytes)
+        let behaviour = self.swarm.behaviour_mut();
+        let published = match (behaviour.protocol.as_mut(), behaviour.gossip.as_mut()) {
+            (Some(protocol), _) => protocol.publish(&topic, bytes),
+            (None, Some(gossip)) => gossip.publish(Sha256Topic::new(topic), bytes),
+            (None, None) => return Err(CommandError::Publish(NO_GOSSIP.into())),
+        };
+        published
+            .map(drop)
+            .map_err(|e| CommandError::Publish(e.to_string()))
+    }
+
+    /// Joins `topic` on the crate's gossipsub, or an adversary's own.
+    fn subscribe(&mut self, topic: &str) -> Result<(), CommandError> {
+        let behaviour = self.swarm.behaviour_mut();
+        let subscribed = match (behaviour.protocol.as_mut(), behaviour.gossip.as_mut()) {
+            (Some(protocol), _) => protocol.subscribe(topic),
+            (None, Some(gossip)) => gossip.subscribe(&Sha256Topic::new(topic)),
+            (None, None) => return Err(CommandError::Publish(NO_GOSSIP.into())),
+        };
+        subscribed
             .map(drop)
             .map_err(|e| CommandError::Publish(e.to_string()))
     }
