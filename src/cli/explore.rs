@@ -114,7 +114,7 @@ impl ExploreArgs {
         );
         let failed = std::sync::atomic::AtomicU64::new(0);
         let summary = explore::explore(&options, &|run| {
-            if !run.passed() {
+            if run.failed() {
                 let n = failed.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
                 bar.set_message(format!("{n} failed"));
                 bar.println(format!("FAIL   seed {}", run.seed));
@@ -130,12 +130,22 @@ impl ExploreArgs {
             }
         };
         let failing: usize = summary.groups.iter().map(|g| g.seeds.len()).sum();
+        let not_applicable = summary
+            .runs
+            .iter()
+            .filter(|r| r.not_applicable.is_some())
+            .count();
         println!(
-            "explore (profile {}): {} runs, {} passed, {failing} failed in {} group(s)",
+            "explore (profile {}): {} runs, {} passed, {failing} failed in {} group(s){}",
             self.profile,
             summary.runs.len(),
-            summary.runs.len() - failing,
-            summary.groups.len()
+            summary.runs.len() - failing - not_applicable,
+            summary.groups.len(),
+            if not_applicable > 0 {
+                format!(", {not_applicable} not applicable")
+            } else {
+                String::new()
+            }
         );
         for (i, group) in summary.groups.iter().enumerate() {
             let shown: Vec<String> = group.seeds.iter().take(10).map(u64::to_string).collect();
@@ -187,10 +197,11 @@ fn entries(summary: &explore::Summary, options: &Options) -> Vec<SuiteEntry> {
             } else {
                 explore::failing_file(&options.out, options.profile, run.seed)
             };
-            let result = match &run.outcome {
+            let result = match (&run.outcome, &run.not_applicable) {
+                (_, Some(why)) => FileResult::Skipped(format!("not applicable: {why}")),
                 // A passing run's trace was dropped when it finished.
-                Ok(outcome) => FileResult::Ran(Box::new(outcome.clone())),
-                Err(error) => {
+                (Ok(outcome), None) => FileResult::Ran(Box::new(outcome.clone())),
+                (Err(error), None) => {
                     FileResult::Crashed(simnet::net::NetworkError::Simulation(error.clone()))
                 }
             };

@@ -11,7 +11,6 @@
 pub mod generate;
 pub mod profile;
 
-use crate::implementation::Implementation;
 use std::{
     collections::BTreeMap,
     path::{Path, PathBuf},
@@ -26,6 +25,8 @@ pub use generate::generate;
 pub use profile::{Profile, PROFILES};
 
 use crate::{
+    implementation::Implementation,
+    net::NetworkError,
     scenario::{
         load_str, run,
         shrink::{shrink, ShrinkOptions},
@@ -74,12 +75,21 @@ pub struct Run {
     pub steps: usize,
     /// What happened (an error when the simulation itself failed).
     pub outcome: Result<Outcome, String>,
+    /// Why the run does not apply to the implementation it ran on (the
+    /// reference has no counterpart of one of its adversaries): it neither
+    /// passed nor failed.
+    pub not_applicable: Option<String>,
 }
 
 impl Run {
     /// Whether every check and invariant held.
     pub fn passed(&self) -> bool {
         self.outcome.as_ref().is_ok_and(|o| o.passed)
+    }
+
+    /// Whether it failed: it applied, and a check or invariant broke.
+    pub fn failed(&self) -> bool {
+        !self.passed() && self.not_applicable.is_none()
     }
 }
 
@@ -161,20 +171,28 @@ pub fn run_seed(
                 yaml: String::new(),
                 steps,
                 outcome: Err(format!("cannot write the scenario: {e}")),
+                not_applicable: None,
             }
         }
     };
+    let mut not_applicable = None;
     let outcome = load_str(&yaml, &format!("explore seed {seed}"))
         .map_err(|e| e.to_string())
         .and_then(|mut plan| {
             plan.implementation = implementation;
-            run(&plan, seed, Mode::Simulated(simulator)).map_err(|e| e.to_string())
+            run(&plan, seed, Mode::Simulated(simulator)).map_err(|e| {
+                if let NetworkError::NotApplicable(why) = &e {
+                    not_applicable = Some(why.clone());
+                }
+                e.to_string()
+            })
         });
     Run {
         seed,
         yaml,
         steps,
         outcome,
+        not_applicable,
     }
 }
 
@@ -203,7 +221,7 @@ pub fn explore(options: &Options, done: &(dyn Fn(&Run) + Sync)) -> std::io::Resu
                     options.simulator,
                     options.implementation,
                 );
-                if !run.passed() {
+                if run.failed() {
                     failed.store(true, Ordering::Relaxed);
                 }
                 done(&run);
@@ -229,7 +247,7 @@ pub fn explore(options: &Options, done: &(dyn Fn(&Run) + Sync)) -> std::io::Resu
 /// shrinks the first of each group.
 fn write_failures(runs: &[Run], options: &Options) -> std::io::Result<Vec<Group>> {
     let mut by_class: BTreeMap<String, Vec<&Run>> = BTreeMap::new();
-    for run in runs.iter().filter(|r| !r.passed()) {
+    for run in runs.iter().filter(|r| r.failed()) {
         let class = match &run.outcome {
             Ok(outcome) => failure_class(outcome),
             Err(error) => format!("the simulation failed: {}", anonymous(error)),

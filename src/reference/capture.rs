@@ -103,9 +103,22 @@ struct Fields {
     topic: Option<String>,
 }
 
+/// The fields the adapter reads; the crate logs whole requests in others,
+/// which are never formatted.
+const READ: [&str; 6] = [
+    "message",
+    "peer",
+    "peer_id",
+    "conn.peer_id",
+    "propagation_source",
+    "topic",
+];
+
 impl Visit for Fields {
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
-        self.record(field.name(), &format!("{value:?}"));
+        if READ.contains(&field.name()) {
+            self.record(field.name(), &format!("{value:?}"));
+        }
     }
 
     fn record_str(&mut self, field: &Field, value: &str) {

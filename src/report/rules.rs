@@ -153,6 +153,9 @@ pub fn render(implementation: &str, tables: &Tables<'_>, report: &Report) -> Str
     for r in &report.results {
         if r.status == Status::Skipped {
             let _ = writeln!(out, "- **{}**: {}", stem(r), r.failures.join("; "));
+            for why in &r.not_applicable {
+                let _ = writeln!(out, "  - {why}");
+            }
         } else if !deviates(r.status) {
             for why in &r.not_applicable {
                 let _ = writeln!(out, "- **{}** (passed otherwise): {why}", stem(r));

@@ -90,6 +90,15 @@ pub struct Outcome {
 }
 
 impl Outcome {
+    /// Whether the implementation that ran could answer none of the
+    /// checks (each is not applicable) and nothing broke: the run says
+    /// nothing about it, pass or fail.
+    pub fn answers_nothing(&self) -> bool {
+        self.violations.is_empty()
+            && !self.checks.is_empty()
+            && self.checks.iter().all(|c| c.not_applicable.is_some())
+    }
+
     /// The failed checks and violations, one line each.
     pub fn failures(&self) -> Vec<String> {
         self.checks
