@@ -126,15 +126,6 @@ fn result_of(entry: &SuiteEntry) -> ScenarioResult {
         diagram: None,
     };
     match &entry.result {
-        FileResult::Ran(outcome) if outcome.answers_nothing() => ScenarioResult {
-            seed: Some(outcome.seed),
-            about: outcome.about.clone(),
-            not_applicable: not_applicable(outcome),
-            ..unrun(
-                Status::Skipped,
-                "not applicable: the implementation can answer none of its checks".into(),
-            )
-        },
         FileResult::Ran(outcome) => ScenarioResult {
             replay: (!entry.passed()).then(|| entry.replay()),
             name: outcome.scenario.clone(),
@@ -156,7 +147,7 @@ fn result_of(entry: &SuiteEntry) -> ScenarioResult {
                         .map(ToString::to_string),
                 )
                 .collect(),
-            not_applicable: not_applicable(outcome),
+            not_applicable: outcome.not_applicable(),
             trace: outcome.trace.clone(),
             diagram: (!entry.passed()).then(|| diagram::Diagram::of(outcome)),
             ..unrun(Status::Passed, String::new())
@@ -174,16 +165,4 @@ fn result_of(entry: &SuiteEntry) -> ScenarioResult {
             ..unrun(Status::Crashed, error.to_string())
         },
     }
-}
-
-/// The checks of `outcome` its implementation cannot answer, with why.
-fn not_applicable(outcome: &crate::scenario::Outcome) -> Vec<String> {
-    outcome
-        .checks
-        .iter()
-        .filter_map(|c| {
-            let why = c.not_applicable?;
-            Some(format!("line {} at {}: {}: {why}", c.line, c.at, c.check))
-        })
-        .collect()
 }

@@ -99,6 +99,18 @@ impl Outcome {
             && self.checks.iter().all(|c| c.not_applicable.is_some())
     }
 
+    /// The checks the implementation that ran cannot answer, with why, one
+    /// line each.
+    pub fn not_applicable(&self) -> Vec<String> {
+        self.checks
+            .iter()
+            .filter_map(|c| {
+                let why = c.not_applicable?;
+                Some(format!("line {} at {}: {}: {why}", c.line, c.at, c.check))
+            })
+            .collect()
+    }
+
     /// The failed checks and violations, one line each.
     pub fn failures(&self) -> Vec<String> {
         self.checks

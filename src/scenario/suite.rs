@@ -155,7 +155,15 @@ pub fn run_file(path: &Path, seed_offset: u64, options: Options) -> SuiteEntry {
                 .snapshots
                 .filter(|_| mode == Mode::SIMULATED && seed_offset == 0)
                 .map(|update| snapshot::compare(&outcome, path, options.implementation, update));
-            (FileResult::Ran(Box::new(outcome)), snapshot)
+            let result = if outcome.answers_nothing() {
+                FileResult::Skipped(format!(
+                    "not applicable: no check can be answered here ({})",
+                    outcome.not_applicable().join("; ")
+                ))
+            } else {
+                FileResult::Ran(Box::new(outcome))
+            };
+            (result, snapshot)
         }
         Err(NetworkError::NeedsSimulator(step)) => (
             FileResult::Skipped(format!("{step} needs the simulator")),
