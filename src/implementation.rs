@@ -86,11 +86,6 @@ impl NodeBuilder {
         })
     }
 
-    /// Which implementation it builds.
-    pub fn implementation(&self) -> Implementation {
-        self.implementation
-    }
-
     /// Whether this implementation can run a node configured so; if not,
     /// why not. Networks ask before building, so a scenario it cannot run
     /// is reported as not applicable rather than failed.

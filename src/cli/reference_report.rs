@@ -70,7 +70,7 @@ impl ReferenceReportArgs {
             snapshots: Some(Update::from_environment(self.accept)),
         };
         let bar = progress(global.quiet, Some(files.len() as u64));
-        let entries = suite::run_parallel(
+        let mut entries = suite::run_parallel(
             &files,
             default_jobs(self.jobs),
             &|path| suite::run_file(path, 0, options),
@@ -78,7 +78,6 @@ impl ReferenceReportArgs {
         );
         bar.finish_and_clear();
         let mut changed = false;
-        let mut entries = entries;
         for entry in &mut entries {
             // A snapshot records the run; the verdict is the run's alone.
             if let Some(comparison) = entry.snapshot.take().filter(|c| !c.passed()) {

@@ -57,7 +57,7 @@ pub fn of_send(plan: &Plan, send: &SendPlan) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scenario::load_str;
+    use crate::scenario::{load_str, plan::Action};
 
     const SCENARIO: &str = "
 name: t
@@ -81,23 +81,14 @@ steps:
     #[test]
     fn only_another_implementation_has_checks_it_cannot_answer() {
         let mut plan = load_str(SCENARIO, "t.yaml").expect("loads");
-        let checks: Vec<Check> = plan
-            .steps
-            .iter()
-            .filter_map(|s| match &s.action {
-                crate::scenario::plan::Action::Expect(checks) => Some(checks.clone()),
-                _ => None,
-            })
-            .flatten()
-            .collect();
-        let sends: Vec<SendPlan> = plan
-            .steps
-            .iter()
-            .filter_map(|s| match &s.action {
-                crate::scenario::plan::Action::Send(send) => Some(send.clone()),
-                _ => None,
-            })
-            .collect();
+        let (mut checks, mut sends): (Vec<Check>, Vec<SendPlan>) = (Vec::new(), Vec::new());
+        for step in &plan.steps {
+            match &step.action {
+                Action::Expect(expected) => checks.extend(expected.iter().cloned()),
+                Action::Send(send) => sends.push(send.clone()),
+                _ => {}
+            }
+        }
         let judged = |plan: &Plan| {
             let checks: Vec<_> = checks
                 .iter()

@@ -23,9 +23,7 @@ const NO_GOSSIP: &str = "this reference-dialect adversary runs no gossip";
 /// The hash under which the crate's gossipsub knows `topic` (it uses
 /// `Sha256Topic`), as its log prints it.
 fn topic_hash(topic: &str) -> String {
-    libp2p::gossipsub::Sha256Topic::new(topic)
-        .hash()
-        .to_string()
+    Sha256Topic::new(topic).hash().to_string()
 }
 
 impl RefNode {

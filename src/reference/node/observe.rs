@@ -2,6 +2,7 @@
 //! events and verified set, and the messages it handed over.
 
 use blueprint_networking::discovery::PeerEvent;
+use libp2p::PeerId;
 use tokio::{sync::broadcast::error::TryRecvError, time::Instant};
 
 use super::{super::capture::Observed, Ban, RefNode};
@@ -69,12 +70,7 @@ impl RefNode {
                 self.emit(Event::RequestRejected { peer, code: 403 });
             }
             Observed::RequestUndecodable { peer } => {
-                self.counters.malformed += 1;
-                self.emit(Event::Malformed {
-                    peer: Some(peer),
-                    protocol: "instance",
-                    error: "payload is not a bincode ProtocolMessage".into(),
-                });
+                self.malformed(peer, "instance");
                 self.emit(Event::RequestRejected { peer, code: 400 });
             }
             Observed::RateLimited { .. } => self.counters.rate_limited += 1,
@@ -86,14 +82,7 @@ impl RefNode {
                     reason: "forwarder not verified".into(),
                 });
             }
-            Observed::GossipUndecodable { from } => {
-                self.counters.malformed += 1;
-                self.emit(Event::Malformed {
-                    peer: Some(from),
-                    protocol: "gossip",
-                    error: "payload is not a bincode ProtocolMessage".into(),
-                });
-            }
+            Observed::GossipUndecodable { from } => self.malformed(from, "gossip"),
             Observed::Subscribed { peer, topic_hash } => {
                 if let Some(topic) = self.topics.get(&topic_hash).cloned() {
                     self.emit(Event::Subscribed { peer, topic });
@@ -103,6 +92,17 @@ impl RefNode {
                 self.announced.push_back(delivery);
             }
         }
+    }
+
+    /// Counts and reports a `protocol` message from `peer` whose payload the
+    /// crate could not decode as its envelope.
+    fn malformed(&mut self, peer: PeerId, protocol: &'static str) {
+        self.counters.malformed += 1;
+        self.emit(Event::Malformed {
+            peer: Some(peer),
+            protocol,
+            error: "payload is not a bincode ProtocolMessage".into(),
+        });
     }
 
     /// A message the crate handed over, paired with the log line that
