@@ -24,11 +24,12 @@ const REFERENCE: &str = "blueprint-networking 0.2.0-alpha.13";
 /// summary.md (every rule of the protocol document: pass, deviates or not
 /// applicable, each deviation with its replay command and sequence diagram)
 /// and junit.xml, with each run's snapshot in
-/// scenarios/snapshots/reference/.
+/// scenarios/snapshots/reference/, and results.json with every run's full
+/// trace (not committed).
 ///
 /// Needs a build with `--features reference`. Under CI (the CI environment
 /// variable set) nothing is written: the report and the snapshots are
-/// compared with the committed ones. Exits 0 when they match (or were
+/// compared with the committed ones (results.json is not written). Exits 0 when they match (or were
 /// written), 1 when one differs, 2 on bad usage; deviations themselves do
 /// not fail it, a change in them does.
 ///
@@ -97,15 +98,23 @@ impl ReferenceReportArgs {
         for (name, text) in &files {
             changed |= !keep(&self.report_dir.join(name), text)?;
         }
+        if !in_ci() {
+            // Every run's full trace, which the diagrams point to; too large
+            // and too detailed to commit (the snapshots keep what a change
+            // in behaviour shows).
+            let json = serde_json::to_string_pretty(&report)?;
+            std::fs::write(self.report_dir.join("results.json"), json + "\n")?;
+        }
         let verdicts = rules::judge(RULES, &report);
         let count = |v: rules::Verdict| verdicts.iter().filter(|r| r.verdict == v).count();
         println!(
-            "{} rules: {} pass, {} deviate, {} not applicable; reports: {}/{{summary.md, junit.xml}}",
+            "{} rules: {} pass, {} deviate, {} not applicable; reports: {}/{{summary.md, junit.xml{}}}",
             verdicts.len(),
             count(rules::Verdict::Pass),
             count(rules::Verdict::Deviates),
             count(rules::Verdict::NotApplicable),
-            self.report_dir.display()
+            self.report_dir.display(),
+            if in_ci() { "" } else { ", results.json" }
         );
         Ok(if changed { EXIT_FAIL } else { EXIT_PASS })
     }

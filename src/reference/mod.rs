@@ -48,6 +48,15 @@ const IDLE_CONNECTION_TIMEOUT: std::time::Duration = std::time::Duration::from_s
 /// Commands waiting for the node, as for a simnet node.
 const COMMAND_BUFFER: usize = 1024;
 
+/// Runs one of the swarm's connection tasks as tokio would, with its log
+/// dropped: it is libp2p's, inside the reference, and a flood (a request
+/// storm logs one warning per refused stream) would bury what simnet
+/// reports. The reference crate's own log, which the adapter reads, comes
+/// from the node's task, not from these.
+fn spawn_connection_task(task: std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>) {
+    tokio::spawn(task.with_subscriber(tracing::Dispatch::none()));
+}
+
 /// The blueprint protocol name for simnet's `protocol_version`: the service
 /// names it `/{network}/{instance}`, and the name is all the reference has
 /// of a version (peers must match it exactly).
@@ -109,7 +118,8 @@ pub fn start(
         transport,
         behaviour,
         local,
-        swarm::Config::with_tokio_executor().with_idle_connection_timeout(IDLE_CONNECTION_TIMEOUT),
+        swarm::Config::with_executor(spawn_connection_task)
+            .with_idle_connection_timeout(IDLE_CONNECTION_TIMEOUT),
     );
     // As the service does: every node joins the topic named after the
     // protocol, whose open gossipsub stream keeps connections alive.

@@ -3,7 +3,12 @@
 //! `crate::reference`) may lack what a check asks about, such as retries
 //! or a way for its application to choose an answer. Such a check is
 //! reported as not applicable, with its reason, and counts neither as a
-//! pass nor as a failure.
+//! pass nor as a failure; so is a check on a node whose settings the
+//! implementation cannot take ([`settings`]).
+
+mod settings;
+
+use settings::Asked;
 
 use super::{
     plan::{Check, Plan, SendPlan},
@@ -29,8 +34,23 @@ const OWN_LIMITS: &str = "the reference applies one connection limit of its own 
 pub fn of_invariant(plan: &Plan, rule: Rule) -> Option<&'static str> {
     match (plan.implementation, rule) {
         (Implementation::Reference, Rule::ConnectionLimit) => Some(OWN_LIMITS),
+        (Implementation::Reference, Rule::HandshakeLate | Rule::HandshakeNeverFinished) => plan
+            .nodes
+            .iter()
+            .find_map(|n| settings::of_handshake_timeout(&n.config)),
         _ => None,
     }
+}
+
+/// Why `asked` cannot be answered on `plan`'s implementation, if a node of
+/// the plan has a setting it cannot take that bears on the answer.
+fn of_settings(plan: &Plan, asked: Asked<'_>) -> Option<&'static str> {
+    if plan.implementation == Implementation::Simnet {
+        return None;
+    }
+    plan.nodes
+        .iter()
+        .find_map(|n| settings::unmatched(&n.config, &n.name, asked))
 }
 
 /// Why `check` cannot be answered on `plan`'s implementation, if it cannot.
@@ -39,19 +59,23 @@ pub fn of_check(plan: &Plan, check: &Check) -> Option<&'static str> {
         (Implementation::Simnet, _) => None,
         (Implementation::Reference, Check::Retried { .. }) => Some(NO_RETRIES),
         (Implementation::Reference, Check::Buffered { .. }) => Some(NO_BUFFER_COUNT),
-        (Implementation::Reference, _) => None,
+        (Implementation::Reference, _) => of_settings(plan, Asked::Check(check)),
     }
 }
 
 /// Why the outcome `send` expects cannot be asked of `plan`'s
 /// implementation, if it cannot: a receiver whose application answers other
-/// than by echoing (the scenario's default) needs a way to answer.
+/// than by echoing (the scenario's default) needs a way to answer, and
+/// sender and receiver need settings the implementation can take.
 pub fn of_send(plan: &Plan, send: &SendPlan) -> Option<&'static str> {
     if plan.implementation == Implementation::Simnet {
         return None;
     }
     let receiver = plan.nodes.iter().find(|n| n.name == send.to)?;
-    (receiver.config.responder != Responder::Echo).then_some(NO_CHOSEN_ANSWER)
+    if receiver.config.responder != Responder::Echo {
+        return Some(NO_CHOSEN_ANSWER);
+    }
+    of_settings(plan, Asked::Send(send))
 }
 
 #[cfg(test)]
@@ -66,20 +90,24 @@ seed: 1
 nodes:
   alice: {}
   quiet: { responder: silent }
+  hasty: { send_deadline: 5s }
+  tight: { handshake_timeout: 2s }
 steps:
   - at: 0s
     send: { from: alice, to: quiet, payload: x, expect: failed }
   - at: 1s
     send: { from: quiet, to: alice, payload: x, expect: success }
+  - at: 1s
+    send: { from: hasty, to: alice, payload: x, expect: failed }
   - at: 2s
     expect:
       retried:
         - { node: alice, at_least: 1 }
-      verified: [[alice, quiet]]
+      verified: [[alice, quiet], [alice, tight], [alice, hasty]]
 ";
 
     #[test]
-    fn only_another_implementation_has_checks_it_cannot_answer() {
+    fn only_another_implementation_has_checks_it_cannot_answer_and_settings_it_cannot_take() {
         let mut plan = load_str(SCENARIO, "t.yaml").expect("loads");
         let (mut checks, mut sends): (Vec<Check>, Vec<SendPlan>) = (Vec::new(), Vec::new());
         for step in &plan.steps {
@@ -102,9 +130,15 @@ steps:
                 .collect();
             (checks, sends)
         };
-        assert_eq!(checks.len(), 2);
+        assert_eq!(checks.len(), 4);
         assert_eq!(judged(&plan), (vec![], vec![]));
         plan.implementation = Implementation::Reference;
-        assert_eq!(judged(&plan), (vec!["retried"], vec!["quiet".to_owned()]));
+        assert_eq!(
+            judged(&plan),
+            (
+                vec!["verified", "retried"],
+                vec!["quiet".to_owned(), "alice".to_owned()]
+            )
+        );
     }
 }
