@@ -7,7 +7,7 @@ pub mod junit;
 pub mod markdown;
 pub mod rules;
 
-use std::{io, path::Path};
+use std::{collections::HashMap, io, path::Path};
 
 use serde::Serialize;
 
@@ -56,7 +56,8 @@ pub struct ScenarioResult {
     /// The command that runs it again (exactly, in the simulator); absent
     /// when it passed.
     pub replay: Option<Replay>,
-    /// The trace, one line per event (empty unless it ran).
+    /// The trace, one line per event (empty unless it ran, and for a
+    /// passing seed of a scenario that ran at several).
     pub trace: Vec<TraceLine>,
     /// The sequence diagram of a failing run (condensed around its first
     /// failure); `summary.md` draws it, `results.json` holds the trace instead.
@@ -81,8 +82,24 @@ pub struct Report {
 
 impl Report {
     /// Builds the report of a suite run.
+    /// A scenario run at several seeds keeps the traces of the seeds that
+    /// did not pass only: 250 seeds of the whole suite would otherwise
+    /// write about 220 MB of traces of passing runs.
     pub fn from_suite(entries: &[SuiteEntry]) -> Report {
-        let results: Vec<ScenarioResult> = entries.iter().map(result_of).collect();
+        let mut runs: HashMap<&Path, usize> = HashMap::new();
+        for entry in entries {
+            *runs.entry(entry.path.as_path()).or_default() += 1;
+        }
+        let results: Vec<ScenarioResult> = entries
+            .iter()
+            .map(|entry| {
+                let mut result = result_of(entry);
+                if result.status == Status::Passed && runs[entry.path.as_path()] > 1 {
+                    result.trace = Vec::new();
+                }
+                result
+            })
+            .collect();
         let count = |status: Status| results.iter().filter(|r| r.status == status).count();
         let (passed, skipped) = (count(Status::Passed), count(Status::Skipped));
         Report {
