@@ -29,6 +29,7 @@ use std::time::{Duration, Instant};
 
 use criterion::{BenchmarkId, Criterion, Throughput};
 use interleave::Interleaver;
+use simnet::implementation::{Implementation, NodeBuilder};
 use tokio::runtime::Runtime;
 
 /// Longest any benchmark waits for one expected event before failing.
@@ -45,6 +46,9 @@ const SUBSCRIBERS: [usize; 3] = [2, 8, 16];
 /// Handshakes in flight at once: one dialer, or 16 dialing one listener.
 const DIALERS: [usize; 2] = [1, 16];
 const BROADCASTS: usize = 20;
+/// The reference implementation's name as a baseline (feature `reference`).
+#[cfg(feature = "reference")]
+const REFERENCE: &str = "reference";
 
 fn quick() -> bool {
     std::env::var_os("SIMNET_BENCH_QUICK").is_some()
@@ -81,44 +85,67 @@ fn handshake(c: &mut Criterion, inter: &mut Interleaver) {
     configure(&mut group);
     for n in DIALERS {
         group.throughput(Throughput::Elements(n as u64));
-        let mut ours = verified_connections(&rt, n);
+        let mut ours = verified_connections(&rt, n, Implementation::Simnet);
         let mut bare = bare_connections(&rt, n);
         group.bench_function(BenchmarkId::new("simnet", n), |b| b.iter_custom(&mut ours));
         group.bench_function(BenchmarkId::new("bare", n), |b| b.iter_custom(&mut bare));
         inter.compare("handshake", &n.to_string(), "bare", &mut ours, &mut bare);
+        // The reference never forgets a verified peer (it would skip the
+        // handshake on a reconnect), so both sides dial with new nodes.
+        #[cfg(feature = "reference")]
+        if inter.wants("handshake", &format!("{n}-new")) {
+            let mut ours = new_dialers_verified(&rt, n, Implementation::Simnet);
+            let mut reference = new_dialers_verified(&rt, n, Implementation::Reference);
+            inter.compare(
+                "handshake",
+                &format!("{n}-new"),
+                REFERENCE,
+                &mut ours,
+                &mut reference,
+            );
+        }
     }
     group.finish();
 }
 
-/// `n` simnet nodes dial one listener; timed until every side is `Verified`,
-/// then disconnected untimed.
-fn verified_connections(rt: &Runtime, n: usize) -> SideFn<'_> {
+/// `n` nodes of `implementation` dial one listener; timed until every side
+/// is `Verified`, then disconnected untimed.
+fn verified_connections(rt: &Runtime, n: usize, implementation: Implementation) -> SideFn<'_> {
+    let builder = NodeBuilder::new(implementation).expect("built with this implementation");
     let (mut dialers, mut listener) = rt.block_on(async {
         let mut dialers = Vec::with_capacity(n);
         for _ in 0..n {
-            dialers.push(ours::start().await);
+            dialers.push(ours::start_on(&builder).await);
         }
-        (dialers, ours::start().await)
+        (dialers, ours::start_on(&builder).await)
     });
-    let ids: Vec<_> = dialers.iter().map(|d| d.id).collect();
     Box::new(move |iters| {
         rt.block_on(async {
             let mut total = Duration::ZERO;
             for _ in 0..iters {
-                let started = Instant::now();
-                for d in &dialers {
-                    d.handle.dial(listener.address.clone()).await.expect("dial");
+                total += ours::verify_all(&mut dialers, &mut listener).await;
+            }
+            total
+        })
+    })
+}
+
+/// `n` new nodes of `implementation`, started untimed, dial one listener;
+/// timed until every side is `Verified`, then disconnected and dropped
+/// untimed: every handshake is between peers that never met.
+#[cfg(feature = "reference")]
+fn new_dialers_verified(rt: &Runtime, n: usize, implementation: Implementation) -> SideFn<'_> {
+    let builder = NodeBuilder::new(implementation).expect("built with this implementation");
+    let mut listener = rt.block_on(ours::start_on(&builder));
+    Box::new(move |iters| {
+        rt.block_on(async {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                let mut dialers = Vec::with_capacity(n);
+                for _ in 0..n {
+                    dialers.push(ours::start_on(&builder).await);
                 }
-                for d in dialers.iter_mut() {
-                    d.wait_verified(listener.id).await;
-                }
-                listener.wait_verified_all(&ids).await;
-                total += started.elapsed();
-                for d in dialers.iter_mut() {
-                    d.handle.disconnect(listener.id).await.expect("disconnect");
-                    d.wait_closed(listener.id).await;
-                }
-                listener.wait_closed_all(&ids).await;
+                total += ours::verify_all(&mut dialers, &mut listener).await;
             }
             total
         })

@@ -1,12 +1,16 @@
-//! simnet nodes on 127.0.0.1, driven through their public API.
+//! simnet nodes (and, with the feature `reference`, blueprint-networking's)
+//! on 127.0.0.1, driven through their public API.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use libp2p::{Multiaddr, PeerId};
-use simnet::protocol::{
-    loopback, Event, HandshakeState, InstanceMessageRequest, NodeConfig, NodeHandle, NodeKeys,
-    Responder, SendId,
+use simnet::{
+    implementation::{Implementation, NodeBuilder},
+    protocol::{
+        loopback, transport, Event, HandshakeState, InstanceMessageRequest, NodeConfig, NodeHandle,
+        NodeKeys, Responder, SendId,
+    },
 };
 
 use super::WAIT;
@@ -18,8 +22,15 @@ pub struct Peer {
     pub id: PeerId,
 }
 
-/// Starts a node that answers every request with its payload.
+/// Starts a simnet node that answers every request with its payload.
 pub async fn start() -> Peer {
+    start_on(&NodeBuilder::new(Implementation::Simnet).expect("simnet is always built")).await
+}
+
+/// Starts a node built by `builder` (simnet, or the reference
+/// implementation) that answers every request with its payload, on
+/// 127.0.0.1. Nodes meant to reach each other share one builder.
+pub async fn start_on(builder: &NodeBuilder) -> Peer {
     let config = NodeConfig {
         responder: Responder::Echo,
         // Floods of up to 32 requests per benchmark iteration, for minutes.
@@ -31,9 +42,16 @@ pub async fn start() -> Peer {
         },
         ..NodeConfig::default()
     };
-    let (handle, address) = loopback::spawn(config, NodeKeys::generate())
-        .await
+    let keys = NodeKeys::generate();
+    let transport = transport::tcp(&keys.identity).expect("a TCP transport");
+    let started = builder
+        .start(config, keys, transport, loopback::any_port())
         .expect("a loopback node");
+    tokio::spawn(started.run);
+    let mut handle = started.handle;
+    let address = loopback::wait_listening(&mut handle)
+        .await
+        .expect("listening");
     Peer {
         id: handle.peer_id(),
         handle,
@@ -103,6 +121,27 @@ pub async fn connect(a: &mut Peer, b: &mut Peer) {
     a.handle.dial(b.address.clone()).await.expect("dial");
     a.wait_verified(b.id).await;
     b.wait_verified(a.id).await;
+}
+
+/// Every one of `dialers` dials `listener`; returns the time until every
+/// side has verified, then disconnects them (untimed).
+pub async fn verify_all(dialers: &mut [Peer], listener: &mut Peer) -> Duration {
+    let ids: Vec<PeerId> = dialers.iter().map(|d| d.id).collect();
+    let started = Instant::now();
+    for d in dialers.iter() {
+        d.handle.dial(listener.address.clone()).await.expect("dial");
+    }
+    for d in dialers.iter_mut() {
+        d.wait_verified(listener.id).await;
+    }
+    listener.wait_verified_all(&ids).await;
+    let took = started.elapsed();
+    for d in dialers.iter_mut() {
+        d.handle.disconnect(listener.id).await.expect("disconnect");
+        d.wait_closed(listener.id).await;
+    }
+    listener.wait_closed_all(&ids).await;
+    took
 }
 
 /// Submits `count` requests with `payload` from `a` to `to` at once (each

@@ -189,5 +189,20 @@ fn interleaved_table(out: &mut String, interleaved: &[Compared]) {
                 .map_or("–".into(), |s| format!("{:.3}×", s.median))
         );
     }
+    if interleaved.iter().any(|c| c.pair.baseline == REFERENCE) {
+        let _ = writeln!(
+            out,
+            "\nBaseline `{REFERENCE}`: blueprint-networking, the implementation the protocol \
+             document was written for, on the same transport (`cargo bench --features \
+             reference`). Its rows are `N-new`: each iteration N new nodes dial, on both \
+             sides, because the reference never forgets a peer it once verified and would \
+             skip the handshake on a reconnect; their CPU column includes starting those \
+             nodes. There is no direct-message comparison with it: it drops every \
+             request's response channel, so no request is ever answered."
+        );
+    }
     out.push('\n');
 }
+
+/// The baseline name of the reference implementation in the benchmarks.
+const REFERENCE: &str = "reference";
