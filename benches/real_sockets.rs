@@ -46,9 +46,6 @@ const SUBSCRIBERS: [usize; 3] = [2, 8, 16];
 /// Handshakes in flight at once: one dialer, or 16 dialing one listener.
 const DIALERS: [usize; 2] = [1, 16];
 const BROADCASTS: usize = 20;
-/// The reference implementation's name as a baseline (feature `reference`).
-#[cfg(feature = "reference")]
-const REFERENCE: &str = "reference";
 
 fn quick() -> bool {
     std::env::var_os("SIMNET_BENCH_QUICK").is_some()
@@ -99,7 +96,7 @@ fn handshake(c: &mut Criterion, inter: &mut Interleaver) {
             inter.compare(
                 "handshake",
                 &format!("{n}-new"),
-                REFERENCE,
+                simnet::bench_report::interleaved::REFERENCE_BASELINE,
                 &mut ours,
                 &mut reference,
             );

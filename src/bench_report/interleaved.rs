@@ -19,6 +19,9 @@ pub const DEFAULT_DIR: &str = "simnet-bench/interleaved";
 
 /// How far two runs' medians may differ and still count as agreeing.
 pub const AGREEMENT: f64 = 0.05;
+/// The baseline name of the reference implementation (blueprint-networking,
+/// `cargo bench --features reference`).
+pub const REFERENCE_BASELINE: &str = "reference";
 
 /// One process's interleaved comparisons.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

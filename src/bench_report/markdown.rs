@@ -5,7 +5,7 @@ use std::{collections::BTreeMap, fmt::Write as _};
 
 use super::{
     criterion::{BenchResult, Throughput},
-    interleaved::{Compared, AGREEMENT},
+    interleaved::{Compared, AGREEMENT, REFERENCE_BASELINE},
     targets::{ratios, Metric, Source, OURS},
     Checked,
 };
@@ -189,10 +189,13 @@ fn interleaved_table(out: &mut String, interleaved: &[Compared]) {
                 .map_or("–".into(), |s| format!("{:.3}×", s.median))
         );
     }
-    if interleaved.iter().any(|c| c.pair.baseline == REFERENCE) {
+    if interleaved
+        .iter()
+        .any(|c| c.pair.baseline == REFERENCE_BASELINE)
+    {
         let _ = writeln!(
             out,
-            "\nBaseline `{REFERENCE}`: blueprint-networking, the implementation the protocol \
+            "\nBaseline `{REFERENCE_BASELINE}`: blueprint-networking, the implementation the protocol \
              document was written for, on the same transport (`cargo bench --features \
              reference`). Its rows are `N-new`: each iteration N new nodes dial, on both \
              sides, because the reference never forgets a peer it once verified and would \
@@ -203,6 +206,3 @@ fn interleaved_table(out: &mut String, interleaved: &[Compared]) {
     }
     out.push('\n');
 }
-
-/// The baseline name of the reference implementation in the benchmarks.
-const REFERENCE: &str = "reference";

@@ -29,9 +29,9 @@ const REFERENCE: &str = "blueprint-networking 0.2.0-alpha.13";
 ///
 /// Needs a build with `--features reference`. Under CI (the CI environment
 /// variable set) nothing is written: the report and the snapshots are
-/// compared with the committed ones (results.json is not written). Exits 0 when they match (or were
-/// written), 1 when one differs, 2 on bad usage; deviations themselves do
-/// not fail it, a change in them does.
+/// compared with the committed ones (results.json is not written). Exits 0
+/// when they match (or were written), 1 when one differs, 2 on bad usage;
+/// deviations themselves do not fail it, a change in them does.
 ///
 /// Example: cargo run --features reference -- reference-report
 #[derive(clap::Args, Debug)]
@@ -102,8 +102,7 @@ impl ReferenceReportArgs {
             // Every run's full trace, which the diagrams point to; too large
             // and too detailed to commit (the snapshots keep what a change
             // in behaviour shows).
-            let json = serde_json::to_string_pretty(&report)?;
-            std::fs::write(self.report_dir.join("results.json"), json + "\n")?;
+            report.write_json(&self.report_dir)?;
         }
         let verdicts = rules::judge(RULES, &report);
         let count = |v: rules::Verdict| verdicts.iter().filter(|r| r.verdict == v).count();

@@ -119,6 +119,11 @@ impl Report {
             junit::render(self).map_err(io::Error::other)?,
         )?;
         std::fs::write(dir.join("summary.md"), markdown::render(self))?;
+        self.write_json(dir)
+    }
+
+    /// Writes `results.json` (everything, with the traces) into `dir`.
+    pub fn write_json(&self, dir: &Path) -> io::Result<()> {
         let json = serde_json::to_string_pretty(self).map_err(io::Error::other)?;
         std::fs::write(dir.join("results.json"), json + "\n")
     }

@@ -90,7 +90,7 @@ fn sent_ending(asked: Asked<'_>, node: &str, ends: &[SendExpect]) -> bool {
 
 const SETTINGS: [Setting; 8] = [
     Setting {
-        holds: |c| c.handshake_timeout == HANDSHAKE_TIMEOUT,
+        holds: has_handshake_timeout,
         bears_on: on_sessions,
         why: NO_HANDSHAKE_TIMEOUT,
     },
@@ -156,7 +156,12 @@ pub fn unmatched(config: &NodeConfig, node: &str, asked: Asked<'_>) -> Option<&'
 /// Why the handshake-timeout invariants cannot judge the reference on a
 /// run with a node of `config`, if they cannot.
 pub fn of_handshake_timeout(config: &NodeConfig) -> Option<&'static str> {
-    (config.handshake_timeout != HANDSHAKE_TIMEOUT).then_some(NO_HANDSHAKE_TIMEOUT)
+    (!has_handshake_timeout(config)).then_some(NO_HANDSHAKE_TIMEOUT)
+}
+
+/// Whether `config` times handshakes out when the reference does.
+fn has_handshake_timeout(config: &NodeConfig) -> bool {
+    config.handshake_timeout == HANDSHAKE_TIMEOUT
 }
 
 #[cfg(test)]
