@@ -13,6 +13,7 @@ use libp2p::{
 
 use super::{
     admission::Admission,
+    after_verification::AfterVerification,
     codec::{Codec, Rejection},
     config::NodeConfig,
     gate::Gate,
@@ -47,8 +48,8 @@ pub struct Behaviour {
     pub instance: Instance,
     /// Broadcast.
     pub gossipsub: GossipLinks,
-    /// Address and version exchange.
-    pub identify: identify::Behaviour,
+    /// Address exchange, once the peer is verified.
+    pub identify: AfterVerification<identify::Behaviour>,
     /// Keep-alive pings: a connection that stops answering is closed, so a
     /// half-open connection cannot keep a stale session or swallow traffic.
     pub ping: ping::Behaviour,
@@ -140,7 +141,7 @@ impl Behaviour {
             [(INSTANCE_PROTOCOL, request_response::ProtocolSupport::Full)],
             request_response::Config::default().with_request_timeout(config.request_timeout),
         );
-        let instance = Instance::new(instance, admission);
+        let instance = Instance::new(instance, admission.clone());
         let gossip_config = gossipsub_config(config)?;
         let mut gossipsub = gossipsub::Behaviour::new(
             gossipsub::MessageAuthenticity::Signed(keypair.clone()),
@@ -170,7 +171,7 @@ impl Behaviour {
             handshake,
             instance,
             gossipsub: GossipLinks::new(gossipsub),
-            identify,
+            identify: AfterVerification::new(identify, admission),
             ping,
         })
     }

@@ -25,10 +25,12 @@ use libp2p::{
     gossipsub,
     swarm::{
         behaviour::ConnectionEstablished, ConnectionDenied, ConnectionId, FromSwarm,
-        NetworkBehaviour, THandler, THandlerInEvent, THandlerOutEvent, ToSwarm,
+        NetworkBehaviour, THandler, THandlerInEvent, ToSwarm,
     },
     Multiaddr, PeerId,
 };
+
+use super::forward::forward_unchanged;
 
 /// Gossipsub that announces our subscriptions on every connection change.
 pub struct GossipLinks {
@@ -86,15 +88,7 @@ impl NetworkBehaviour for GossipLinks {
     type ConnectionHandler = THandler<gossipsub::Behaviour>;
     type ToSwarm = gossipsub::Event;
 
-    fn handle_pending_inbound_connection(
-        &mut self,
-        connection_id: ConnectionId,
-        local_addr: &Multiaddr,
-        remote_addr: &Multiaddr,
-    ) -> Result<(), ConnectionDenied> {
-        self.inner
-            .handle_pending_inbound_connection(connection_id, local_addr, remote_addr)
-    }
+    forward_unchanged!();
 
     fn handle_established_inbound_connection(
         &mut self,
@@ -108,21 +102,6 @@ impl NetworkBehaviour for GossipLinks {
             peer,
             local_addr,
             remote_addr,
-        )
-    }
-
-    fn handle_pending_outbound_connection(
-        &mut self,
-        connection_id: ConnectionId,
-        maybe_peer: Option<PeerId>,
-        addresses: &[Multiaddr],
-        effective_role: Endpoint,
-    ) -> Result<Vec<Multiaddr>, ConnectionDenied> {
-        self.inner.handle_pending_outbound_connection(
-            connection_id,
-            maybe_peer,
-            addresses,
-            effective_role,
         )
     }
 
@@ -166,16 +145,6 @@ impl NetworkBehaviour for GossipLinks {
             }
             other => self.inner.on_swarm_event(other),
         }
-    }
-
-    fn on_connection_handler_event(
-        &mut self,
-        peer: PeerId,
-        connection_id: ConnectionId,
-        event: THandlerOutEvent<Self>,
-    ) {
-        self.inner
-            .on_connection_handler_event(peer, connection_id, event);
     }
 
     fn poll(

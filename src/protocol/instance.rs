@@ -13,7 +13,7 @@ use libp2p::{
     request_response,
     swarm::{
         ConnectionDenied, ConnectionId, FromSwarm, NetworkBehaviour, THandler, THandlerInEvent,
-        THandlerOutEvent, ToSwarm,
+        ToSwarm,
     },
     Multiaddr, PeerId,
 };
@@ -21,6 +21,7 @@ use libp2p::{
 use super::{
     admission::Admission,
     codec::Codec,
+    forward::forward_unchanged,
     wire::{InstanceMessageRequest, InstanceMessageResponse},
 };
 
@@ -58,15 +59,7 @@ impl NetworkBehaviour for Instance {
     type ConnectionHandler = <Inner as NetworkBehaviour>::ConnectionHandler;
     type ToSwarm = <Inner as NetworkBehaviour>::ToSwarm;
 
-    fn handle_pending_inbound_connection(
-        &mut self,
-        connection_id: ConnectionId,
-        local_addr: &Multiaddr,
-        remote_addr: &Multiaddr,
-    ) -> Result<(), ConnectionDenied> {
-        self.inner
-            .handle_pending_inbound_connection(connection_id, local_addr, remote_addr)
-    }
+    forward_unchanged!();
 
     fn handle_established_inbound_connection(
         &mut self,
@@ -81,21 +74,6 @@ impl NetworkBehaviour for Instance {
             peer,
             local_addr,
             remote_addr,
-        )
-    }
-
-    fn handle_pending_outbound_connection(
-        &mut self,
-        connection_id: ConnectionId,
-        maybe_peer: Option<PeerId>,
-        addresses: &[Multiaddr],
-        effective_role: Endpoint,
-    ) -> Result<Vec<Multiaddr>, ConnectionDenied> {
-        self.inner.handle_pending_outbound_connection(
-            connection_id,
-            maybe_peer,
-            addresses,
-            effective_role,
         )
     }
 
@@ -119,16 +97,6 @@ impl NetworkBehaviour for Instance {
 
     fn on_swarm_event(&mut self, event: FromSwarm) {
         self.inner.on_swarm_event(event);
-    }
-
-    fn on_connection_handler_event(
-        &mut self,
-        peer_id: PeerId,
-        connection_id: ConnectionId,
-        event: THandlerOutEvent<Self>,
-    ) {
-        self.inner
-            .on_connection_handler_event(peer_id, connection_id, event);
     }
 
     fn poll(

@@ -6,8 +6,9 @@
 //! Layers, bottom-up: [`wire`] (messages and their bytes) → [`codec`] (framing
 //! with size limits) → [`handshake`] (signing, verification, the per-peer state
 //! machine) and [`peers`] (bans, limits) → [`gate`], [`gossip_links`],
-//! [`instance`] and [`behaviour`] (libp2p behaviours; [`admission`] tells each
-//! connection's instance codec whether its peer may send full-size requests)
+//! [`instance`], [`after_verification`] and [`behaviour`] (libp2p behaviours;
+//! [`admission`] tells each connection's instance codec whether its peer may
+//! send full-size requests, and identify when it may start)
 //! → [`node`] (the event loop) driven through [`control`].
 //! The node's state is kept in owned types that make no swarm calls:
 //! `handshakes` (every session of a node, with `signatures` made and
@@ -17,6 +18,7 @@
 //! [`loopback`] starts a node on real TCP at 127.0.0.1.
 
 pub mod admission;
+pub mod after_verification;
 pub mod behaviour;
 pub mod bounds;
 pub mod close_deadline;
@@ -26,6 +28,7 @@ pub mod config;
 pub mod control;
 pub(crate) mod describe;
 pub mod event;
+mod forward;
 pub mod gate;
 pub mod gossip_links;
 mod gossip_trust;

@@ -83,6 +83,7 @@ pub const RULES: &[Rule] = &[
         text: "Direct messages have a guaranteed delivery attempt: a send ends in a response or a failure, retried across lost connections.",
         scenarios: &[
             "partition-heals",
+            "listener-redials-announced-address",
             "lossy-link-retries",
             "send-deadline",
             "send-deadline-during-attempt",

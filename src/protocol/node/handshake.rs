@@ -78,6 +78,7 @@ impl Node {
         debug!(%peer, "verified");
         self.admission.verified(peer);
         self.swarm.behaviour_mut().gate.confirm_addresses(&peer);
+        self.swarm.behaviour_mut().identify.verified(peer);
         if self.handshakes.changes_key() {
             let creds = self.handshakes.credentials_with_another_key(&peer);
             let _ = self
