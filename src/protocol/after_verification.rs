@@ -22,14 +22,16 @@ use std::{
 use libp2p::{
     core::{transport::PortUse, Endpoint},
     swarm::{
-        handler::ConnectionEvent, ConnectionDenied, ConnectionHandler, ConnectionHandlerEvent,
-        ConnectionId, FromSwarm, NetworkBehaviour, NotifyHandler, SubstreamProtocol, THandler,
-        THandlerInEvent, ToSwarm,
+        ConnectionDenied, ConnectionHandler, ConnectionHandlerEvent, ConnectionId, FromSwarm,
+        NetworkBehaviour, NotifyHandler, THandler, THandlerInEvent, ToSwarm,
     },
     Multiaddr, PeerId,
 };
 
-use super::{admission::Admission, forward::forward_unchanged};
+use super::{
+    admission::Admission,
+    forward::{forward_handler_unchanged, forward_unchanged},
+};
 
 /// `B`, with each connection's handler idle until its peer is verified.
 pub struct AfterVerification<B> {
@@ -193,18 +195,8 @@ impl<H> Dormant<H> {
 impl<H: ConnectionHandler> ConnectionHandler for Dormant<H> {
     type FromBehaviour = Wakeable<H::FromBehaviour>;
     type ToBehaviour = H::ToBehaviour;
-    type InboundProtocol = H::InboundProtocol;
-    type OutboundProtocol = H::OutboundProtocol;
-    type InboundOpenInfo = H::InboundOpenInfo;
-    type OutboundOpenInfo = H::OutboundOpenInfo;
 
-    fn listen_protocol(&self) -> SubstreamProtocol<Self::InboundProtocol, Self::InboundOpenInfo> {
-        self.inner.listen_protocol()
-    }
-
-    fn connection_keep_alive(&self) -> bool {
-        self.inner.connection_keep_alive()
-    }
+    forward_handler_unchanged!();
 
     fn poll(
         &mut self,
@@ -220,40 +212,21 @@ impl<H: ConnectionHandler> ConnectionHandler for Dormant<H> {
         self.inner.poll(cx)
     }
 
-    fn poll_close(&mut self, cx: &mut Context<'_>) -> Poll<Option<Self::ToBehaviour>> {
-        self.inner.poll_close(cx)
-    }
-
     fn on_behaviour_event(&mut self, event: Self::FromBehaviour) {
         match event {
             Wakeable::Wake => self.awake = true,
             Wakeable::Inner(event) => self.inner.on_behaviour_event(event),
         }
     }
-
-    fn on_connection_event(
-        &mut self,
-        event: ConnectionEvent<
-            Self::InboundProtocol,
-            Self::OutboundProtocol,
-            Self::InboundOpenInfo,
-            Self::OutboundOpenInfo,
-        >,
-    ) {
-        self.inner.on_connection_event(event);
-    }
 }
 
 #[cfg(test)]
 mod tests {
-    use std::{
-        convert::Infallible,
-        task::{Context, Poll},
-    };
+    use std::task::{Context, Poll};
 
     use futures::task::noop_waker_ref;
     use libp2p::{
-        core::{upgrade::DeniedUpgrade, ConnectedPoint},
+        core::ConnectedPoint,
         swarm::{
             behaviour::{ConnectionClosed, ConnectionEstablished},
             dummy,
@@ -261,51 +234,15 @@ mod tests {
     };
 
     use super::*;
+    use crate::protocol::test_handler::TestHandler;
 
-    /// A handler that counts how often it is polled.
-    #[derive(Default)]
-    struct Counting {
-        polls: usize,
-    }
-
-    impl ConnectionHandler for Counting {
-        type FromBehaviour = Infallible;
-        type ToBehaviour = Infallible;
-        type InboundProtocol = DeniedUpgrade;
-        type OutboundProtocol = DeniedUpgrade;
-        type InboundOpenInfo = ();
-        type OutboundOpenInfo = Infallible;
-
-        fn listen_protocol(&self) -> SubstreamProtocol<DeniedUpgrade> {
-            SubstreamProtocol::new(DeniedUpgrade, ())
-        }
-
-        fn poll(
-            &mut self,
-            _: &mut Context<'_>,
-        ) -> Poll<ConnectionHandlerEvent<DeniedUpgrade, Infallible, Infallible>> {
-            self.polls += 1;
-            Poll::Pending
-        }
-
-        fn on_behaviour_event(&mut self, event: Infallible) {
-            match event {}
-        }
-
-        fn on_connection_event(
-            &mut self,
-            _: ConnectionEvent<DeniedUpgrade, DeniedUpgrade, (), Infallible>,
-        ) {
-        }
-    }
-
-    fn poll_handler(handler: &mut Dormant<Counting>) {
+    fn poll_handler(handler: &mut Dormant<TestHandler>) {
         let _ = handler.poll(&mut Context::from_waker(noop_waker_ref()));
     }
 
     #[test]
     fn a_handler_is_not_polled_until_woken() {
-        let mut handler = Dormant::new(Counting::default(), false);
+        let mut handler = Dormant::new(TestHandler::default(), false);
         poll_handler(&mut handler);
         poll_handler(&mut handler);
         assert_eq!(handler.inner.polls, 0);

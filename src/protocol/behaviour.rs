@@ -16,6 +16,7 @@ use super::{
     after_verification::AfterVerification,
     codec::{Codec, Rejection},
     config::NodeConfig,
+    delayed_start::DelayedStart,
     gate::Gate,
     gossip_links::GossipLinks,
     gossip_trust,
@@ -52,7 +53,8 @@ pub struct Behaviour {
     pub identify: AfterVerification<identify::Behaviour>,
     /// Keep-alive pings: a connection that stops answering is closed, so a
     /// half-open connection cannot keep a stale session or swallow traffic.
-    pub ping: ping::Behaviour,
+    /// The first goes out one interval after the connection opens.
+    pub ping: DelayedStart<ping::Behaviour>,
 }
 
 /// Why the behaviour could not be built.
@@ -158,10 +160,13 @@ impl Behaviour {
             identify::Config::new(config.protocol_version.clone(), keypair.public())
                 .with_interval(Duration::from_secs(300)),
         );
-        let ping = ping::Behaviour::new(
-            ping::Config::new()
-                .with_interval(config.keep_alive.interval)
-                .with_timeout(config.keep_alive.timeout),
+        let ping = DelayedStart::new(
+            ping::Behaviour::new(
+                ping::Config::new()
+                    .with_interval(config.keep_alive.interval)
+                    .with_timeout(config.keep_alive.timeout),
+            ),
+            config.keep_alive.interval,
         );
         Ok(Self {
             gate: Gate::new(

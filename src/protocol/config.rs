@@ -59,7 +59,8 @@ impl Default for GossipConfig {
 }
 
 /// Dead-connection detection: every connection is pinged every `interval`,
-/// and one that answered no ping for `interval + timeout` is closed. A
+/// the first time one `interval` after it opened, and one that answered no
+/// ping for `interval + timeout` (counted from its opening) is closed. A
 /// connection that died without a close (a half-open one, after a partition
 /// or a crash, or one that lost data in the simulator) is therefore gone
 /// within that time, and its session with it.

@@ -26,6 +26,7 @@ pub mod codec;
 pub mod codes;
 pub mod config;
 pub mod control;
+pub mod delayed_start;
 pub(crate) mod describe;
 pub mod event;
 mod forward;
@@ -45,6 +46,8 @@ pub mod peers;
 pub mod planted;
 pub mod sends;
 mod signatures;
+#[cfg(test)]
+mod test_handler;
 pub mod transport;
 pub mod version;
 pub mod wire;

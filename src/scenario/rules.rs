@@ -173,7 +173,11 @@ pub const BEYOND: &[Rule] = &[
     Rule {
         id: "dead-connections",
         text: "A connection that stops answering keep-alive pings is closed within 5 s, and its session with it, so a half-open peer handshakes again.",
-        scenarios: &["dead-connection-closed", "half-open-session-rehandshakes"],
+        scenarios: &[
+            "dead-connection-closed",
+            "dead-connection-during-handshake",
+            "half-open-session-rehandshakes",
+        ],
     },
 ];
 

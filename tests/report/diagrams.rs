@@ -15,11 +15,11 @@ fn simultaneous_dial_draws_two_requests_two_responses_and_verified_notes() {
     assert_eq!(count("-->>"), 2, "one response each way: {diagram}");
     assert_eq!(count("HandshakeResponse accepted"), 2, "{diagram}");
     assert!(
-        diagram.contains("Note over alice: 0.123s ✓ verified bob"),
+        diagram.contains("Note over alice: 0.108s ✓ verified bob"),
         "{diagram}"
     );
     assert!(
-        diagram.contains("Note over bob: 0.126s ✓ verified alice"),
+        diagram.contains("Note over bob: 0.110s ✓ verified alice"),
         "{diagram}"
     );
     assert!(!diagram.contains("failed"), "{diagram}");
