@@ -294,3 +294,53 @@ async fn the_verified_instance_key_is_reported() {
         assert_eq!(state.peers[&other.peer_id()].key, expected);
     }
 }
+
+/// A libp2p peer that does not speak simnet's handshake protocol (here one
+/// that runs only ping): the handshake fails at once as `UnsupportedProtocol`,
+/// rather than waiting out its timeout or reading as a broken stream, and
+/// the connection is closed.
+#[tokio::test]
+async fn a_peer_without_the_handshake_protocol_fails_as_unsupported() {
+    use futures::StreamExt;
+    use libp2p::{identity::Keypair, ping, swarm, swarm::SwarmEvent, Swarm};
+    use simnet::protocol::transport;
+
+    let keypair = Keypair::generate_ed25519();
+    let stranger_id = keypair.public().to_peer_id();
+    let mut stranger = Swarm::new(
+        transport::tcp(&keypair).expect("transport"),
+        ping::Behaviour::default(),
+        stranger_id,
+        swarm::Config::with_tokio_executor().with_idle_connection_timeout(Duration::from_secs(60)),
+    );
+    stranger
+        .listen_on("/ip4/127.0.0.1/tcp/0".parse().expect("address"))
+        .expect("listen");
+    let address = loop {
+        if let SwarmEvent::NewListenAddr { address, .. } = stranger.select_next_some().await {
+            break address;
+        }
+    };
+    let stranger = tokio::spawn(async move {
+        loop {
+            stranger.select_next_some().await;
+        }
+    });
+
+    let mut a = LoopbackNode::start(NodeConfig::default()).await;
+    a.handle.dial(address).await.expect("dial");
+    let failed = a.wait_handshake(stranger_id, HandshakeState::Failed).await;
+    assert!(
+        matches!(
+            failed,
+            Event::Handshake {
+                failure: Some(HandshakeFailure::UnsupportedProtocol),
+                ..
+            }
+        ),
+        "{failed:?}"
+    );
+    a.wait_disconnected(stranger_id).await;
+    assert!(a.verified().await.is_empty());
+    stranger.abort();
+}
