@@ -303,7 +303,7 @@ async fn the_verified_instance_key_is_reported() {
 async fn a_peer_without_the_handshake_protocol_fails_as_unsupported() {
     use futures::StreamExt;
     use libp2p::{identity::Keypair, ping, swarm, swarm::SwarmEvent, Swarm};
-    use simnet::protocol::transport;
+    use simnet::protocol::{loopback, transport};
 
     let keypair = Keypair::generate_ed25519();
     let stranger_id = keypair.public().to_peer_id();
@@ -313,14 +313,16 @@ async fn a_peer_without_the_handshake_protocol_fails_as_unsupported() {
         stranger_id,
         swarm::Config::with_tokio_executor().with_idle_connection_timeout(Duration::from_secs(60)),
     );
-    stranger
-        .listen_on("/ip4/127.0.0.1/tcp/0".parse().expect("address"))
-        .expect("listen");
-    let address = loop {
-        if let SwarmEvent::NewListenAddr { address, .. } = stranger.select_next_some().await {
-            break address;
+    stranger.listen_on(loopback::any_port()).expect("listen");
+    let address = tokio::time::timeout(loopback::LISTEN_WAIT, async {
+        loop {
+            if let SwarmEvent::NewListenAddr { address, .. } = stranger.select_next_some().await {
+                break address;
+            }
         }
-    };
+    })
+    .await
+    .expect("the stranger listens");
     let stranger = tokio::spawn(async move {
         loop {
             stranger.select_next_some().await;
